@@ -1,0 +1,576 @@
+"""Stack configuration: the user-facing contract, its defaults and its validation.
+
+Every value a user puts in a stack file passes through this module before any resource exists.
+Problems are collected and reported together, each naming its config path and the fix.
+Secret values are never echoed in a message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, Union, get_args, get_origin
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "mip-federation"
+SECRET_KEYS = ("sshPrivateKey", "ldsmPasswords")
+ALLOWED_MANAGER_COUNTS = (1, 3, 5, 7)
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+HOSTNAME_LABEL_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+HOST_KEY_RE = re.compile(
+    r"^(?P<type>ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|"
+    r"sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) "
+    r"(?P<key>[A-Za-z0-9+/]+={0,3})(?: [A-Za-z0-9@._-]{1,64})?$"
+)
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+LDSM_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,62}$")
+NETWORK_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
+# Docker's reference grammar (distribution/reference), without the optional leading domain.
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_RE = re.compile(
+    r"^(?:(?P<domain>(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)"
+    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?)/)?"
+    rf"(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+
+# Variables the program sets on Exareme containers; exareme.env may not override them.
+EXAREME_RESERVED_ENV = frozenset(
+    {
+        "CONSULURL",
+        "NODE_NAME",
+        "MASTER_FLAG",
+        "EXA_WORKERS_WAIT",
+        "RAWUSERNAME",
+        "RAWPASSWORD",
+        "RAWHOST",
+        "RAWPORT",
+        "RAWDB",
+        "RAWENDPOINT",
+        "RAWRESULTS",
+        "RAWDATAKEY",
+        "MODE",
+    }
+)
+PORTAL_RESERVED_ENV = frozenset({"EXAREME_URL"})
+
+
+class ConfigError(pulumi.RunError):
+    """The stack configuration is invalid; the message lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"invalid stack configuration ({len(problems)} problem(s)); nothing was changed:\n{lines}"
+        )
+
+
+def is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_hostname(value: str) -> bool:
+    if len(value) > 253 or value.endswith("."):
+        return False
+    labels = value.split(".")
+    return all(HOSTNAME_LABEL_RE.match(label) for label in labels) and not labels[-1].isdigit()
+
+
+def _check_port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise ValueError("must be a port number between 1 and 65535")
+    return value
+
+
+def _check_env(value: dict[str, str], reserved: frozenset[str]) -> dict[str, str]:
+    for name, text in value.items():
+        if not ENV_NAME_RE.match(name):
+            raise ValueError(
+                f"variable name {name!r} is not a valid environment variable name "
+                "(letters, digits and _, not starting with a digit)"
+            )
+        if name in reserved:
+            raise ValueError(f"{name} is set by the program and cannot be overridden; remove it")
+        if "\x00" in text:
+            raise ValueError(f"value of {name} contains a NUL byte")
+    return value
+
+
+def image_problem(image: str) -> str | None:
+    """Why an image reference is malformed, or None."""
+    if not IMAGE_RE.match(image) or len(image) > 255:
+        return (
+            "is not a valid image reference; use repository[:tag][@sha256:digest], "
+            "e.g. hbpmip/exareme:v5"
+        )
+    return None
+
+
+def is_floating_tag(image: str) -> bool:
+    match = IMAGE_RE.match(image)
+    if match is None or match.group("digest"):
+        return False
+    return match.group("tag") in (None, "latest")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+
+class SshSettings(_Model):
+    user: str = "root"
+    port: int = 22
+    private_key_file: str | None = None
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        if not USER_RE.match(value):
+            raise ValueError(
+                "must be a POSIX user name (lowercase letters, digits, _ and -), e.g. mipadmin"
+            )
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        return _check_port(value)
+
+    @field_validator("private_key_file")
+    @classmethod
+    def _key_file(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value or any(ord(c) < 32 for c in value):
+            raise ValueError("must be a file path without control characters")
+        if not os.path.isfile(os.path.expanduser(value)):
+            raise ValueError(
+                f"file {value!r} does not exist here; give the path of the SSH private key "
+                "on the machine that runs pulumi, or use the secret mip-federation:sshPrivateKey"
+            )
+        return value
+
+
+class LdsmSettings(_Model):
+    host: str | None = None
+    port: int = 31555
+    database: str = "ldsm"
+    user: str = "ldsm"
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and not (is_ip(value) or is_hostname(value)):
+            raise ValueError("must be an IP address or a DNS name (RFC 1123)")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        return _check_port(value)
+
+    @field_validator("database", "user")
+    @classmethod
+    def _ident(cls, value: str) -> str:
+        if not LDSM_IDENT_RE.match(value):
+            raise ValueError("must be a database identifier (letters, digits, _ . -), e.g. ldsm")
+        return value
+
+
+class NodeSettings(_Model):
+    name: str
+    host: str
+    role: Literal["manager", "worker"]
+    advertise_addr: str | None = None
+    host_key: str | None = None
+    ldsm: LdsmSettings = Field(default_factory=LdsmSettings)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(
+                "must be a lowercase DNS label: a letter, then up to 62 lowercase letters, "
+                "digits or '-', e.g. chuv"
+            )
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not (is_ip(value) or is_hostname(value)):
+            raise ValueError("must be an IPv4/IPv6 address or a DNS name (RFC 1123)")
+        return value
+
+    @field_validator("advertise_addr")
+    @classmethod
+    def _advertise(cls, value: str | None) -> str | None:
+        if value is not None and not is_ip(value):
+            raise ValueError(
+                "must be an IP address (the address other nodes reach this one on)"
+            )
+        return value
+
+    @field_validator("host_key")
+    @classmethod
+    def _host_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = HOST_KEY_RE.match(value)
+        if not match:
+            raise ValueError(
+                "must be an SSH public host key 'TYPE BASE64' as in known_hosts or "
+                "/etc/ssh/ssh_host_ed25519_key.pub, e.g. 'ssh-ed25519 AAAAC3Nza...'"
+            )
+        return f"{match.group('type')} {match.group('key')}"
+
+    @property
+    def swarm_addr(self) -> str:
+        """The address the node advertises to the swarm (validated to be an IP)."""
+        return self.advertise_addr or self.host
+
+
+class NetworkSettings(_Model):
+    name: str = "mip-federation"
+    subnet: ipaddress.IPv4Network = ipaddress.IPv4Network("10.20.30.0/24")
+    gateway: ipaddress.IPv4Address = ipaddress.IPv4Address("10.20.30.254")
+    encrypted: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NETWORK_NAME_RE.match(value):
+            raise ValueError("must be a Docker network name (letters, digits, _ . -)")
+        return value
+
+    @field_validator("subnet", mode="before")
+    @classmethod
+    def _subnet(cls, value: Any) -> Any:
+        try:
+            ipaddress.IPv4Network(value, strict=True)
+        except (ValueError, TypeError):
+            raise ValueError(
+                "must be an IPv4 network in CIDR form with no host bits set, e.g. 10.20.30.0/24"
+            ) from None
+        return value
+
+
+class ExaremeSettings(_Model):
+    image: str = "hbpmip/exareme:v5"
+    keystore_image: str = "hashicorp/consul:1.15.4"
+    port: int = 9090
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("image", "keystore_image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        problem = image_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        return _check_port(value)
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_env(value, EXAREME_RESERVED_ENV)
+
+
+class PortalSettings(_Model):
+    enabled: bool = True
+    image: str = "hbpmip/portal-backend:2.5.4"
+    port: int = 8080
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        problem = image_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        return _check_port(value)
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_env(value, PORTAL_RESERVED_ENV)
+
+
+class StackSettings(_Model):
+    """Every key of the mip-federation namespace, with its default."""
+
+    ssh: SshSettings = Field(default_factory=SshSettings)
+    ssh_private_key: SecretStr | None = None
+    nodes: list[NodeSettings]
+    ldsm_passwords: dict[str, SecretStr] = Field(default_factory=dict)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    exareme: ExaremeSettings = Field(default_factory=ExaremeSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
+
+
+@dataclass(frozen=True)
+class FederationConfig:
+    """The validated configuration the components are built from."""
+
+    stack: str
+    settings: StackSettings
+    ssh_private_key: pulumi.Output[str]
+    ldsm_passwords: dict[str, pulumi.Output[str]]
+
+    @property
+    def nodes(self) -> list[NodeSettings]:
+        return self.settings.nodes
+
+    @property
+    def leader(self) -> NodeSettings:
+        return next(n for n in self.settings.nodes if n.role == "manager")
+
+    @property
+    def followers(self) -> list[NodeSettings]:
+        """Every node but the leader, in stack order."""
+        return [n for n in self.settings.nodes if n is not self.leader]
+
+
+# --- reading and validating -------------------------------------------------------------------
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that holds the key at loc[-1], to list its known keys."""
+    model: Any = StackSettings
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = next(
+            (f for n, f in model.model_fields.items() if part in (n, f.alias)),
+            None,
+        )
+        if field is None:
+            return None
+        model = field.annotation
+        while get_origin(model) in (list, Union) or str(get_origin(model)) == "types.UnionType":
+            model = next(a for a in get_args(model) if a is not type(None))
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _describe(error: Any) -> str:
+    loc = tuple(error["loc"])
+    path = _path(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        model = _model_at(loc)
+        known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+        guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"did you mean {guess[0]!r}? " if guess else ""
+        return f"{path}: unknown key; {hint}remove it or use one of: {', '.join(known)}"
+    if kind == "missing":
+        return f"{path}: is required; add it to the stack configuration"
+    if kind == "literal_error":
+        return f"{path}: {error['msg'].lower()}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{path}: {message}"
+
+
+def _cross_checks(
+    settings: StackSettings, present: set[str], stack: str, secret_keys: set[str]
+) -> list[str]:
+    problems: list[str] = []
+    nodes = settings.nodes
+    managers = [n for n in nodes if n.role == "manager"]
+    if not nodes:
+        problems.append("nodes: is empty; add at least one node with role: manager")
+    elif not managers:
+        problems.append("nodes: no node has role: manager; make the first (central) node a manager")
+    elif len(managers) not in ALLOWED_MANAGER_COUNTS:
+        problems.append(
+            f"nodes: {len(managers)} managers; a swarm needs an odd number of managers "
+            f"(one of {', '.join(map(str, ALLOWED_MANAGER_COUNTS))}) to keep quorum; "
+            "add or remove a manager"
+        )
+    seen_names: dict[str, int] = {}
+    seen_hosts: dict[str, int] = {}
+    seen_addrs: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        if node.name in seen_names:
+            problems.append(
+                f"nodes[{i}].name: {node.name!r} is already used by nodes[{seen_names[node.name]}]; "
+                "node names must be unique"
+            )
+        seen_names.setdefault(node.name, i)
+        endpoint = f"{node.host.lower()}:{settings.ssh.port}"
+        if endpoint in seen_hosts:
+            problems.append(
+                f"nodes[{i}].host: {endpoint} is already used by nodes[{seen_hosts[endpoint]}]; "
+                "each node needs its own SSH host:port"
+            )
+        seen_hosts.setdefault(endpoint, i)
+        if node.advertise_addr is None and not is_ip(node.host):
+            problems.append(
+                f"nodes[{i}].advertiseAddr: required because host {node.host!r} is a DNS name; "
+                "set it to the IP address the other nodes reach this node on"
+            )
+            continue
+        addr = node.swarm_addr
+        if addr in seen_addrs:
+            problems.append(
+                f"nodes[{i}].advertiseAddr: {addr} is already advertised by "
+                f"nodes[{seen_addrs[addr]}]; each node needs its own swarm address"
+            )
+        seen_addrs.setdefault(addr, i)
+
+    has_file = settings.ssh.private_key_file is not None
+    has_secret = settings.ssh_private_key is not None
+    if has_file == has_secret:
+        problems.append(
+            "ssh.privateKeyFile: set exactly one of ssh.privateKeyFile or the secret "
+            "sshPrivateKey (pulumi config set --secret sshPrivateKey < KEYFILE)"
+        )
+    for key in SECRET_KEYS:
+        if key in present and key not in secret_keys:
+            problems.append(
+                f"{key}: is stored in plain text; remove it and set it again with "
+                f"pulumi config set --secret {key} ..."
+            )
+    names = {n.name for n in nodes}
+    for alias in settings.ldsm_passwords:
+        if alias not in names:
+            problems.append(
+                f"ldsmPasswords.{alias}: no node is named {alias!r}; "
+                "remove the entry or fix the name to match nodes[].name"
+            )
+
+    net = settings.network
+    if net.gateway not in net.subnet or net.gateway in (
+        net.subnet.network_address,
+        net.subnet.broadcast_address,
+    ):
+        problems.append(
+            f"network.gateway: {net.gateway} is not a usable address of network.subnet "
+            f"{net.subnet}; pick a host address inside the subnet, e.g. "
+            f"{net.subnet.broadcast_address - 1}"
+        )
+    strict = stack == "prod" or stack.startswith("prod-")
+    for field, image in (
+        ("exareme.image", settings.exareme.image),
+        ("exareme.keystoreImage", settings.exareme.keystore_image),
+    ):
+        if is_floating_tag(image):
+            message = (
+                f"{field}: {image!r} has no fixed tag (untagged or :latest); "
+                "pin a version tag or a sha256 digest"
+            )
+            if strict:
+                problems.append(message)
+            else:
+                pulumi.log.warn(message)
+    if is_floating_tag(settings.portal.image):
+        pulumi.log.warn(f"portal.image: {settings.portal.image!r} has no fixed tag; pin a version")
+    if not net.subnet.subnet_of(ipaddress.IPv4Network("10.20.0.0/16")):
+        pulumi.log.warn(
+            "network.subnet: outside 10.20.0.0/16; the hbpmip/exareme images find their overlay "
+            "address with 'ifconfig | grep 10.20' and will not start"
+        )
+    return problems
+
+
+def _present_keys() -> dict[str, Any]:
+    """Every key set in this stack's mip-federation namespace, without the namespace prefix."""
+    from pulumi.runtime import config as runtime_config
+
+    raw: dict[str, Any] = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix) :]: v for k, v in raw.items() if k.startswith(prefix)}
+
+
+def _decode(key: str, value: Any) -> Any:
+    if key == "sshPrivateKey" or not isinstance(value, str):
+        return value
+    if value[:1] in ("{", "[") or key in ("nodes", "ldsmPasswords"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _secret_keys() -> set[str]:
+    from pulumi.runtime import config as runtime_config
+
+    prefix = f"{NAMESPACE}:"
+    keys = set(runtime_config.get_config_secret_keys_env()) | set(
+        runtime_config._SECRET_KEYS.get()  # noqa: SLF001 - the SDK exposes no public getter
+    )
+    return {k[len(prefix) :] for k in keys if k.startswith(prefix)}
+
+
+def validate(raw: dict[str, Any], stack: str, secret_keys: set[str]) -> StackSettings:
+    """Validate raw config values (keys without namespace); raise ConfigError listing every problem."""
+    try:
+        settings = StackSettings.model_validate(raw)
+    except ValidationError as error:
+        problems = [_describe(e) for e in error.errors(include_input=False, include_url=False)]
+        raise ConfigError(problems) from None
+    problems = _cross_checks(settings, set(raw), stack, secret_keys)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def load_config() -> FederationConfig:
+    """Read and validate the current stack's configuration."""
+    stack = pulumi.get_stack()
+    raw = {key: _decode(key, value) for key, value in _present_keys().items()}
+    settings = validate(raw, stack, _secret_keys())
+    if settings.ssh_private_key is not None:
+        key_text = settings.ssh_private_key.get_secret_value()
+    else:
+        assert settings.ssh.private_key_file is not None
+        with open(os.path.expanduser(settings.ssh.private_key_file), encoding="utf-8") as handle:
+            key_text = handle.read()
+    return FederationConfig(
+        stack=stack,
+        settings=settings,
+        ssh_private_key=pulumi.Output.secret(key_text),
+        ldsm_passwords={
+            alias: pulumi.Output.secret(password.get_secret_value())
+            for alias, password in settings.ldsm_passwords.items()
+        },
+    )

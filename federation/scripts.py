@@ -1,0 +1,29 @@
+"""Shell scripts that run on the hosts, kept as readable files in scripts/.
+
+A rendered script is its parameters as shell assignments (every value shlex-quoted) followed by
+the script text. No secret is ever a parameter: secrets travel on the command's stdin.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from functools import cache
+from importlib import resources
+
+_PARAM_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+@cache
+def script_text(name: str) -> str:
+    return resources.files(__package__).joinpath("scripts", f"{name}.sh").read_text("utf-8")
+
+
+def render(name: str, **params: str) -> str:
+    """The script `name` with its parameters bound, ready to be a Command's create/delete text."""
+    assignments = []
+    for key, value in params.items():
+        if not _PARAM_RE.match(key):
+            raise ValueError(f"script parameter name {key!r} is not an upper-case shell name")
+        assignments.append(f"{key}={shlex.quote(value)}")
+    return "\n".join(assignments) + "\n" + script_text(name)

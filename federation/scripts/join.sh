@@ -1,0 +1,27 @@
+# Join this host to the federation swarm. Inputs: NODE (alias), LEADER_ADDR (leader's swarm address).
+# stdin: the Docker API's SwarmJoin request (it holds the join token, so it never appears in argv).
+# Already a member of this swarm: no change. Member of another swarm: refused. Prints the node id.
+set -eu
+command -v docker >/dev/null 2>&1 || { echo "node $NODE: docker is not installed or not on PATH for $(id -un)" >&2; exit 10; }
+command -v curl >/dev/null 2>&1 || { echo "node $NODE: curl is not installed; install it (it carries the join token to the Docker API on stdin)" >&2; exit 10; }
+state=$(docker info --format '{{.Swarm.LocalNodeState}}') || { echo "node $NODE: cannot talk to the Docker daemon (is dockerd running, may $(id -un) use it?)" >&2; exit 11; }
+case "$state" in
+  active)
+    managers=$(docker info --format '{{range .Swarm.RemoteManagers}} {{.Addr}}{{end}}')
+    case "$managers " in
+      *" $LEADER_ADDR:2377 "* | *" [$LEADER_ADDR]:2377 "*) ;;
+      *) echo "node $NODE: already belongs to another swarm (managers:$managers); refusing to change it ('docker swarm leave' on it first if it must join this federation)" >&2; exit 12 ;;
+    esac ;;
+  inactive | pending | error)
+    [ "$state" = inactive ] || docker swarm leave --force >/dev/null 2>&1 || true
+    timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/2377"' "$LEADER_ADDR" 2>/dev/null || { echo "node $NODE: cannot reach the swarm manager at $LEADER_ADDR port 2377/tcp; open it from this node (and 7946/tcp+udp, 4789/udp, ESP between all nodes)" >&2; exit 14; }
+    response=$(mktemp)
+    trap 'rm -f "$response"' EXIT
+    code=$(curl -sS --unix-socket /var/run/docker.sock -o "$response" -w '%{http_code}' \
+      -X POST -H 'Content-Type: application/json' --data-binary @- http://localhost/swarm/join) || code=000
+    [ "$code" = 200 ] || { echo "node $NODE: joining the swarm failed (HTTP $code): $(head -c 500 "$response")" >&2; exit 15; } ;;
+  *)
+    echo "node $NODE: swarm state is '$state'; repair or leave that swarm first" >&2; exit 13 ;;
+esac
+mkdir -p "$HOME/.mip-federation" && printf '%s\n' "$NODE" > "$HOME/.mip-federation/member"
+docker info --format '{{.Swarm.NodeID}}'

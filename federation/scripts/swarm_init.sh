@@ -1,0 +1,20 @@
+# Create the federation swarm on the leader, or adopt the swarm this host already manages.
+# Inputs: NODE (alias), ADVERTISE_ADDR. Prints one JSON line with the swarm id, the node id and
+# both join tokens; the resource marks its stdout secret and never logs it.
+set -eu
+command -v docker >/dev/null 2>&1 || { echo "node $NODE: docker is not installed or not on PATH for $(id -un)" >&2; exit 10; }
+state=$(docker info --format '{{.Swarm.LocalNodeState}}') || { echo "node $NODE: cannot talk to the Docker daemon (is dockerd running, may $(id -un) use it?)" >&2; exit 11; }
+case "$state" in
+  inactive)
+    docker swarm init --advertise-addr "$ADVERTISE_ADDR" >/dev/null ;;
+  active)
+    [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ] || { echo "node $NODE: is a worker of another swarm; refusing to change it (run 'docker swarm leave' on it if it must lead this federation)" >&2; exit 12; }
+    addr=$(docker info --format '{{.Swarm.NodeAddr}}')
+    [ "$addr" = "$ADVERTISE_ADDR" ] || { echo "node $NODE: already manages a swarm advertised on $addr, not $ADVERTISE_ADDR; refusing to change it" >&2; exit 12; } ;;
+  *)
+    echo "node $NODE: swarm state is '$state'; repair or leave that swarm first" >&2; exit 13 ;;
+esac
+mkdir -p "$HOME/.mip-federation" && printf '%s\n' "$NODE" > "$HOME/.mip-federation/member"
+printf '{"swarmId":"%s","nodeId":"%s","workerToken":"%s","managerToken":"%s"}\n' \
+  "$(docker info --format '{{.Swarm.Cluster.ID}}')" "$(docker info --format '{{.Swarm.NodeID}}')" \
+  "$(docker swarm join-token -q worker)" "$(docker swarm join-token -q manager)"

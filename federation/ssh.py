@@ -1,0 +1,78 @@
+"""How Pulumi reaches the nodes: pulumi-command connections and the docker provider's SSH."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_command import remote
+
+from federation.config import FederationConfig, NodeSettings
+
+# A node that does not answer fails within DIAL_ERROR_LIMIT * PER_DIAL_TIMEOUT seconds
+# (plus the provider's short back-off), instead of pulumi-command's default 10 x 15 s.
+DIAL_ERROR_LIMIT = 3
+PER_DIAL_TIMEOUT = 10
+
+
+def host_port(addr: str, port: int) -> str:
+    """addr:port, with IPv6 addresses bracketed."""
+    try:
+        if ipaddress.ip_address(addr).version == 6:
+            return f"[{addr}]:{port}"
+    except ValueError:
+        pass
+    return f"{addr}:{port}"
+
+
+@dataclass(frozen=True)
+class SshAccess:
+    user: str
+    port: int
+    private_key: pulumi.Output[str]
+    private_key_file: str | None
+
+    @classmethod
+    def from_config(cls, config: FederationConfig) -> SshAccess:
+        ssh = config.settings.ssh
+        return cls(ssh.user, ssh.port, config.ssh_private_key, ssh.private_key_file)
+
+    def connection(self, node: NodeSettings) -> remote.ConnectionArgs:
+        return remote.ConnectionArgs(
+            host=node.host,
+            port=self.port,
+            user=self.user,
+            private_key=self.private_key,
+            host_key=node.host_key,
+            dial_error_limit=DIAL_ERROR_LIMIT,
+            per_dial_timeout=PER_DIAL_TIMEOUT,
+        )
+
+    def docker_host(self, node: NodeSettings) -> str:
+        return f"ssh://{self.user}@{host_port(node.host, self.port)}"
+
+    def docker_ssh_opts(self, node: NodeSettings) -> list[str]:
+        """Options for the docker provider's `ssh` binary.
+
+        A pinned host key is handed to ssh through KnownHostsCommand (OpenSSH >= 8.5) and is the
+        only key trusted, so the provider checks exactly what the commands check, and no file
+        has to exist when `pulumi destroy` runs somewhere else. The key comes from
+        privateKeyFile, or else from the SSH agent (key material cannot be passed to ssh).
+        """
+        opts = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={PER_DIAL_TIMEOUT}"]
+        if self.private_key_file:
+            opts += ["-o", "IdentitiesOnly=yes", "-i", self.private_key_file]
+        if node.host_key:
+            known = node.host if self.port == 22 else f"[{node.host}]:{self.port}"
+            opts += [
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "GlobalKnownHostsFile=/dev/null",
+                "-o",
+                f"KnownHostsCommand=/bin/echo {known} {node.host_key}",
+            ]
+        return opts

@@ -1,0 +1,80 @@
+"""The whole federation: swarm, network, Exareme and portal, wired to one leader-side provider."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from federation.config import FederationConfig
+from federation.exareme import Exareme, ExaremeArgs
+from federation.network import FederationNetwork, NetworkArgs
+from federation.portal import Portal, PortalArgs
+from federation.ssh import SshAccess, host_port
+from federation.swarm import Swarm, SwarmArgs
+
+
+class Federation(pulumi.ComponentResource):
+    leader_address: str
+    swarm_id: pulumi.Output[str]
+    exareme_url: str
+    portal_url: str | None
+    nodes: list[dict[str, str]]
+
+    def __init__(
+        self, name: str, config: FederationConfig, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mip-federation:index:Federation", name, None, opts)
+        settings = config.settings
+        leader = config.leader
+        ssh = SshAccess.from_config(config)
+        child = pulumi.ResourceOptions(parent=self)
+
+        swarm = Swarm("swarm", SwarmArgs(leader, config.followers, ssh), child)
+        leader_docker = docker.Provider(
+            "leader-docker",
+            host=ssh.docker_host(leader),
+            ssh_opts=ssh.docker_ssh_opts(leader),
+            opts=child,
+        )
+        network = FederationNetwork(
+            "network",
+            NetworkArgs(settings.network, leader_docker, swarm.nodes[leader.name]),
+            child,
+        )
+        exareme = Exareme(
+            "exareme",
+            ExaremeArgs(
+                settings=settings.exareme,
+                leader=leader,
+                followers=config.followers,
+                ldsm_passwords=config.ldsm_passwords,
+                network_id=network.network_id,
+                provider=leader_docker,
+                node_ready=dict(swarm.nodes),
+            ),
+            child,
+        )
+
+        self.leader_address = leader.swarm_addr
+        self.swarm_id = swarm.swarm_id
+        self.exareme_url = (
+            f"http://{host_port(leader.swarm_addr, settings.exareme.port)}/mining/query"
+        )
+        self.portal_url = None
+        if settings.portal.enabled:
+            Portal(
+                "portal",
+                PortalArgs(settings.portal, self.exareme_url, leader_docker, exareme),
+                child,
+            )
+            self.portal_url = f"http://{host_port(leader.swarm_addr, settings.portal.port)}/"
+        self.nodes = [{"name": n.name, "role": n.role, "host": n.host} for n in config.nodes]
+        self.register_outputs(
+            {
+                "leaderAddress": self.leader_address,
+                "swarmId": self.swarm_id,
+                "exaremeUrl": self.exareme_url,
+                "portalUrl": self.portal_url,
+                "nodes": self.nodes,
+            }
+        )
