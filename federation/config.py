@@ -72,7 +72,8 @@ class ConfigError(pulumi.RunError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
-            f"invalid stack configuration ({len(problems)} problem(s)); nothing was changed:\n{lines}"
+            f"invalid stack configuration ({len(problems)} problem(s)); "
+            f"nothing was changed:\n{lines}"
         )
 
 
@@ -223,9 +224,7 @@ class NodeSettings(_Model):
     @classmethod
     def _advertise(cls, value: str | None) -> str | None:
         if value is not None and not is_ip(value):
-            raise ValueError(
-                "must be an IP address (the address other nodes reach this one on)"
-            )
+            raise ValueError("must be an IP address (the address other nodes reach this one on)")
         return value
 
     @field_validator("host_key")
@@ -430,8 +429,8 @@ def _cross_checks(
     for i, node in enumerate(nodes):
         if node.name in seen_names:
             problems.append(
-                f"nodes[{i}].name: {node.name!r} is already used by nodes[{seen_names[node.name]}]; "
-                "node names must be unique"
+                f"nodes[{i}].name: {node.name!r} is already used by "
+                f"nodes[{seen_names[node.name]}]; node names must be unique"
             )
         seen_names.setdefault(node.name, i)
         endpoint = f"{node.host.lower()}:{settings.ssh.port}"
@@ -536,13 +535,13 @@ def _secret_keys() -> set[str]:
 
     prefix = f"{NAMESPACE}:"
     keys = set(runtime_config.get_config_secret_keys_env()) | set(
-        runtime_config._SECRET_KEYS.get()  # noqa: SLF001 - the SDK exposes no public getter
+        runtime_config._SECRET_KEYS.get()  # the SDK has no public getter
     )
     return {k[len(prefix) :] for k in keys if k.startswith(prefix)}
 
 
 def validate(raw: dict[str, Any], stack: str, secret_keys: set[str]) -> StackSettings:
-    """Validate raw config values (keys without namespace); raise ConfigError listing every problem."""
+    """Validate raw config values (keys without namespace); raise ConfigError with every problem."""
     try:
         settings = StackSettings.model_validate(raw)
     except ValidationError as error:

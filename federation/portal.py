@@ -1,4 +1,4 @@
-"""The Federation Web Portal backend: a plain container on the leader's engine, outside the swarm."""
+"""The Federation Web Portal backend: a container on the leader's engine, outside the swarm."""
 
 from __future__ import annotations
 

@@ -22,6 +22,18 @@ class SwarmArgs:
     ssh: SshAccess
 
 
+def join_request(node: NodeSettings, leader: NodeSettings, token: str) -> str:
+    """The Docker API SwarmJoin body for `node`; it holds the token, so it is only ever stdin."""
+    return json.dumps(
+        {
+            "ListenAddr": f"0.0.0.0:{SWARM_PORT}",
+            "AdvertiseAddr": node.swarm_addr,
+            "RemoteAddrs": [host_port(leader.swarm_addr, SWARM_PORT)],
+            "JoinToken": token,
+        }
+    )
+
+
 class Swarm(pulumi.ComponentResource):
     """The federation swarm.
 
@@ -38,65 +50,63 @@ class Swarm(pulumi.ComponentResource):
     ) -> None:
         super().__init__("mip-federation:index:Swarm", name, None, opts)
         leader, ssh = args.leader, args.ssh
-        on_leader = ssh.connection(leader)
 
         init = remote.Command(
             "swarm-init",
-            connection=on_leader,
+            connection=ssh.connection(leader),
             create=render("swarm_init", NODE=leader.name, ADVERTISE_ADDR=leader.swarm_addr),
             delete=render("leave", NODE=leader.name),
             logging=remote.Logging.NONE,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"]),
         )
-        info = pulumi.Output.secret(init.stdout).apply(json.loads)
-        self.swarm_id = pulumi.Output.unsecret(info.apply(lambda i: str(i["swarmId"])))
+        stdout: pulumi.Output[str] = pulumi.Output.secret(init.stdout)
+        info: pulumi.Output[dict[str, str]] = stdout.apply(json.loads)
+        self.swarm_id = pulumi.Output.unsecret(info.apply(lambda i: i["swarmId"]))
         tokens = {
-            "worker": info.apply(lambda i: str(i["workerToken"])),
-            "manager": info.apply(lambda i: str(i["managerToken"])),
+            "worker": info.apply(lambda i: i["workerToken"]),
+            "manager": info.apply(lambda i: i["managerToken"]),
         }
-        node_ids: dict[str, pulumi.Output[str]] = {
-            leader.name: pulumi.Output.unsecret(info.apply(lambda i: str(i["nodeId"])))
-        }
+        node_ids = {leader.name: pulumi.Output.unsecret(info.apply(lambda i: i["nodeId"]))}
 
         for node in args.followers:
-            join_request = tokens[node.role].apply(
-                lambda token, node=node: json.dumps(
-                    {
-                        "ListenAddr": f"0.0.0.0:{SWARM_PORT}",
-                        "AdvertiseAddr": node.swarm_addr,
-                        "RemoteAddrs": [host_port(leader.swarm_addr, SWARM_PORT)],
-                        "JoinToken": token,
-                    }
-                )
+            request = tokens[node.role].apply(
+                lambda token, n=node: join_request(n, leader, token)  # type: ignore[misc]
             )
             join = remote.Command(
                 f"join-{node.name}",
                 connection=ssh.connection(node),
                 create=render("join", NODE=node.name, LEADER_ADDR=leader.swarm_addr),
                 delete=render("leave", NODE=node.name),
-                stdin=pulumi.Output.secret(join_request),
+                stdin=pulumi.Output.secret(request),  # type: ignore[arg-type]
                 opts=pulumi.ResourceOptions(parent=self),
             )
             node_ids[node.name] = join.stdout.apply(str.strip)
 
-        self.nodes = {}
-        for node in [leader, *args.followers]:
-            keep = "yes" if node is leader else "no"
-            node_id = node_ids[node.name]
-            self.nodes[node.name] = remote.Command(
-                f"node-{node.name}",
-                connection=on_leader,
-                create=node_id.apply(
-                    lambda nid, node=node: render(
-                        "node_set", NODE=node.name, NODE_ID=nid, ROLE=node.role
-                    )
-                ),
-                delete=node_id.apply(
-                    lambda nid, node=node, keep=keep: render(
-                        "node_remove", NODE=node.name, NODE_ID=nid, KEEP_NODE=keep
-                    )
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-
+        self.nodes = {
+            node.name: self._node_command(node, node_ids[node.name], leader, ssh)
+            for node in [leader, *args.followers]
+        }
         self.register_outputs({"swarmId": self.swarm_id})
+
+    def _node_command(
+        self,
+        node: NodeSettings,
+        node_id: pulumi.Output[str],
+        leader: NodeSettings,
+        ssh: SshAccess,
+    ) -> remote.Command:
+        keep = "yes" if node is leader else "no"
+
+        def create(nid: str) -> str:
+            return render("node_set", NODE=node.name, NODE_ID=nid, ROLE=node.role)
+
+        def delete(nid: str) -> str:
+            return render("node_remove", NODE=node.name, NODE_ID=nid, KEEP_NODE=keep)
+
+        return remote.Command(
+            f"node-{node.name}",
+            connection=ssh.connection(leader),
+            create=node_id.apply(create),
+            delete=node_id.apply(delete),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
