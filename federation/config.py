@@ -131,7 +131,7 @@ def is_floating_tag(image: str) -> bool:
 
 class _Model(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+        extra="forbid", alias_generator=to_camel, frozen=True
     )
 
 
@@ -263,6 +263,8 @@ class NetworkSettings(_Model):
     @classmethod
     def _subnet(cls, value: Any) -> Any:
         try:
+            if "/" not in str(value):
+                raise ValueError("no prefix length")
             ipaddress.IPv4Network(value, strict=True)
         except (ValueError, TypeError):
             raise ValueError(
@@ -439,7 +441,8 @@ def _cross_checks(
                 f"nodes[{i}].host: {endpoint} is already used by nodes[{seen_hosts[endpoint]}]; "
                 "each node needs its own SSH host:port"
             )
-        seen_hosts.setdefault(endpoint, i)
+            continue
+        seen_hosts[endpoint] = i
         if node.advertise_addr is None and not is_ip(node.host):
             problems.append(
                 f"nodes[{i}].advertiseAddr: required because host {node.host!r} is a DNS name; "

@@ -29,7 +29,7 @@ class Portal(pulumi.ComponentResource):
         settings = args.settings
         env = {**settings.env, "EXAREME_URL": args.exareme_url}
         docker.Container(
-            "portal",
+            "portal-backend",
             name=PORTAL_CONTAINER,
             image=settings.image,
             envs=[f"{key}={value}" for key, value in sorted(env.items())],

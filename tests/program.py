@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.mocks import MockEngine, MockMonitor
 from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.stack import wait_for_rpcs
 
@@ -67,6 +68,9 @@ class Recorded:
     name: str
     inputs: dict[str, Any]
     provider: str | None
+    parent: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    additional_secret_outputs: list[str] = field(default_factory=list)
 
     @property
     def plain(self) -> dict[str, Any]:
@@ -138,7 +142,26 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}, None
 
 
-class _LogCapture(pulumi.runtime.mocks.MockEngine):  # type: ignore[name-defined]
+class RecordingMonitor(MockMonitor):
+    """Adds what the plain mocks drop: parent, dependencies and additionalSecretOutputs."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.evaluation = mocks.evaluation
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        with threading.Lock():
+            for recorded in reversed(self.evaluation.resources):
+                if recorded.name == request.name and recorded.typ == request.type:
+                    recorded.parent = request.parent
+                    recorded.dependencies = list(request.dependencies)
+                    recorded.additional_secret_outputs = list(request.additionalSecretOutputs)
+                    break
+        return response
+
+
+class _LogCapture(MockEngine):
     def __init__(self, evaluation: Evaluation) -> None:
         super().__init__(None)
         self.evaluation = evaluation
@@ -164,8 +187,9 @@ def evaluate(
     asyncio.set_event_loop(loop)
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(all_config, [f"{NAMESPACE}:{k}" for k in secrets])
+    mocks = RecordingMocks(evaluation)
     pulumi.runtime.set_mocks(
-        RecordingMocks(evaluation), project=NAMESPACE, stack=stack, preview=False
+        mocks, project=NAMESPACE, stack=stack, preview=False, monitor=RecordingMonitor(mocks)
     )
     settings.SETTINGS.engine = _LogCapture(evaluation)
     try:

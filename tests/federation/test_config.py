@@ -1,0 +1,371 @@
+"""Every validation rule: one test each, asserting the message names the config path and a fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from federation.config import ConfigError, validate
+
+SECRET_KEYS = {"sshPrivateKey", "ldsmPasswords"}
+
+
+def valid() -> dict[str, Any]:
+    return {
+        "sshPrivateKey": "KEY",
+        "nodes": [
+            {"name": "chuv", "host": "192.0.2.10", "role": "manager"},
+            {"name": "hug", "host": "198.51.100.21", "role": "worker"},
+            {"name": "bern", "host": "203.0.113.5", "role": "worker"},
+        ],
+    }
+
+
+def problems(raw: dict[str, Any], stack: str = "test", secret_keys=SECRET_KEYS) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        validate(raw, stack, set(secret_keys) & set(raw))
+    return caught.value.problems
+
+
+def only_problem(raw: dict[str, Any], **kwargs: Any) -> str:
+    found = problems(raw, **kwargs)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_valid_config_passes_with_defaults():
+    settings = validate(valid(), "test", {"sshPrivateKey"})
+    assert settings.ssh.user == "root" and settings.ssh.port == 22
+    assert str(settings.network.subnet) == "10.20.30.0/24"
+    assert settings.network.encrypted is True
+    assert settings.exareme.port == 9090 and settings.portal.port == 8080
+    assert settings.nodes[1].ldsm.port == 31555
+
+
+def test_no_manager():
+    raw = valid()
+    raw["nodes"][0]["role"] = "worker"
+    message = only_problem(raw)
+    assert message.startswith("nodes:") and "manager" in message
+
+
+def test_even_number_of_managers():
+    raw = valid()
+    raw["nodes"][1]["role"] = "manager"
+    message = only_problem(raw)
+    assert message.startswith("nodes:") and "2 managers" in message and "odd" in message
+
+
+def test_nine_managers_refused():
+    raw = valid()
+    raw["nodes"] = [
+        {"name": f"m{i}", "host": f"192.0.2.{i + 1}", "role": "manager"} for i in range(9)
+    ]
+    assert "one of 1, 3, 5, 7" in only_problem(raw)
+
+
+def test_empty_nodes():
+    raw = valid()
+    raw["nodes"] = []
+    assert only_problem(raw).startswith("nodes: is empty")
+
+
+def test_nodes_missing():
+    raw = valid()
+    del raw["nodes"]
+    assert only_problem(raw) == "nodes: is required; add it to the stack configuration"
+
+
+def test_duplicate_names():
+    raw = valid()
+    raw["nodes"][2]["name"] = "hug"
+    message = only_problem(raw)
+    assert message.startswith("nodes[2].name:") and "nodes[1]" in message
+
+
+def test_duplicate_hosts():
+    raw = valid()
+    raw["nodes"][2]["host"] = "198.51.100.21"
+    message = only_problem(raw)
+    assert message.startswith("nodes[2].host:") and "198.51.100.21:22" in message
+
+
+@pytest.mark.parametrize("name", ["CHUV", "1hug", "hug_2", "hug.ch", "-x", "a" * 64, "hug;rm"])
+def test_names_are_lowercase_dns_labels(name):
+    raw = valid()
+    raw["nodes"][1]["name"] = name
+    message = only_problem(raw)
+    assert message.startswith("nodes[1].name:") and "lowercase DNS label" in message
+
+
+@pytest.mark.parametrize(
+    "host", ["bad host", "-x.example.org", "x..org", "host;id", "$(id)", "a" * 64 + ".org", ""]
+)
+def test_hosts_are_ips_or_rfc1123_names(host):
+    raw = valid()
+    raw["nodes"][1]["host"] = host
+    message = only_problem(raw)
+    assert message.startswith("nodes[1].host:") and "DNS name" in message
+
+
+def test_dns_host_needs_advertise_addr():
+    raw = valid()
+    raw["nodes"][1]["host"] = "hug-mip.example.org"
+    message = only_problem(raw)
+    assert message.startswith("nodes[1].advertiseAddr:") and "DNS name" in message
+
+
+def test_advertise_addr_must_be_ip():
+    raw = valid()
+    raw["nodes"][2]["advertiseAddr"] = "bern.example.org"
+    message = only_problem(raw)
+    assert message.startswith("nodes[2].advertiseAddr:") and "IP address" in message
+
+
+def test_ipv6_and_dns_hosts_accepted():
+    raw = valid()
+    raw["nodes"][1]["host"] = "2001:db8::21"
+    raw["nodes"][2]["host"] = "bern-mip.example.org"
+    raw["nodes"][2]["advertiseAddr"] = "203.0.113.5"
+    assert validate(raw, "test", {"sshPrivateKey"}).nodes[2].swarm_addr == "203.0.113.5"
+
+
+@pytest.mark.parametrize("port", [0, 65536, -1])
+def test_ssh_port_range(port):
+    raw = valid()
+    raw["ssh"] = {"port": port}
+    message = only_problem(raw)
+    assert message.startswith("ssh.port:") and "1 and 65535" in message
+
+
+@pytest.mark.parametrize(
+    ("section", "field"), [("exareme", "port"), ("portal", "port")], ids=["exareme", "portal"]
+)
+def test_service_port_range(section, field):
+    raw = valid()
+    raw[section] = {field: 70000}
+    assert only_problem(raw).startswith(f"{section}.{field}:")
+
+
+def test_ldsm_port_range():
+    raw = valid()
+    raw["nodes"][1]["ldsm"] = {"port": 0}
+    assert only_problem(raw).startswith("nodes[1].ldsm.port:")
+
+
+def test_port_given_as_string_is_accepted():
+    raw = valid()
+    raw["ssh"] = {"port": "2222"}  # `pulumi config set --path ssh.port 2222` stores a string
+    assert validate(raw, "test", {"sshPrivateKey"}).ssh.port == 2222
+
+
+def test_both_key_sources(tmp_path):
+    key = tmp_path / "key"
+    key.write_text("k")
+    raw = valid()
+    raw["ssh"] = {"privateKeyFile": str(key)}
+    message = only_problem(raw)
+    assert message.startswith("ssh.privateKeyFile:") and "exactly one" in message
+
+
+def test_neither_key_source():
+    raw = valid()
+    del raw["sshPrivateKey"]
+    assert "exactly one of ssh.privateKeyFile or the secret sshPrivateKey" in only_problem(raw)
+
+
+def test_private_key_file_must_exist(tmp_path):
+    raw = valid()
+    del raw["sshPrivateKey"]
+    raw["ssh"] = {"privateKeyFile": str(tmp_path / "missing")}
+    found = problems(raw)
+    assert any(p.startswith("ssh.privateKeyFile:") and "does not exist" in p for p in found)
+
+
+def test_plain_text_secret_refused():
+    message = only_problem(valid(), secret_keys=set())
+    assert message.startswith("sshPrivateKey:") and "--secret" in message
+    assert "KEY" not in message
+
+
+def test_plain_text_ldsm_passwords_refused():
+    raw = valid()
+    raw["ldsmPasswords"] = {"hug": "hunter2"}
+    message = only_problem(raw, secret_keys={"sshPrivateKey"})
+    assert message.startswith("ldsmPasswords:") and "hunter2" not in message
+
+
+def test_password_for_unknown_node():
+    raw = valid()
+    raw["ldsmPasswords"] = {"hug": "pw", "zurich": "pw"}
+    message = only_problem(raw)
+    assert message.startswith("ldsmPasswords.zurich:") and "no node" in message
+
+
+@pytest.mark.parametrize(
+    ("raw_key", "path", "guess"),
+    [("nodse", "nodse", "nodes"), ("netwrok", "netwrok", "network"), ("foo", "foo", None)],
+)
+def test_unknown_top_level_key(raw_key, path, guess):
+    raw = valid()
+    raw[raw_key] = {}
+    message = only_problem(raw)
+    assert message.startswith(f"{path}: unknown key")
+    if guess:
+        assert f"did you mean {guess!r}" in message
+
+
+def test_unknown_nested_key():
+    raw = valid()
+    raw["nodes"][2]["advertise_addr"] = "203.0.113.5"
+    message = only_problem(raw)
+    assert message.startswith("nodes[2].advertise_addr: unknown key")
+    assert "did you mean 'advertiseAddr'" in message
+
+
+def test_unknown_ssh_key():
+    raw = valid()
+    raw["ssh"] = {"usr": "root"}
+    assert "did you mean 'user'" in only_problem(raw)
+
+
+def test_wrong_role():
+    raw = valid()
+    raw["nodes"][1]["role"] = "master"
+    message = only_problem(raw)
+    assert message.startswith("nodes[1].role:") and "'manager' or 'worker'" in message
+
+
+def test_wrong_type_for_nodes():
+    raw = valid()
+    raw["nodes"] = "chuv,hug"
+    assert only_problem(raw).startswith("nodes:")
+
+
+def test_wrong_type_for_encrypted():
+    raw = valid()
+    raw["network"] = {"encrypted": "maybe"}
+    assert only_problem(raw).startswith("network.encrypted:")
+
+
+@pytest.mark.parametrize("subnet", ["10.20.30.1/24", "10.20.30.0", "10.20.300.0/24", "fe80::/64"])
+def test_malformed_subnet(subnet):
+    raw = valid()
+    raw["network"] = {"subnet": subnet}
+    found = problems(raw)
+    assert any(p.startswith("network.subnet:") and "CIDR" in p for p in found), found
+
+
+def test_gateway_outside_subnet():
+    raw = valid()
+    raw["network"] = {"subnet": "10.20.30.0/24", "gateway": "10.20.31.1"}
+    message = only_problem(raw)
+    assert message.startswith("network.gateway:") and "10.20.30.254" in message
+
+
+def test_gateway_malformed():
+    raw = valid()
+    raw["network"] = {"gateway": "10.20.30"}
+    assert only_problem(raw).startswith("network.gateway:")
+
+
+@pytest.mark.parametrize(
+    "image", ["Hbpmip/Exareme:v5", "hbpmip/exareme:", "exareme:v5;id", "a b", "x@sha256:12"]
+)
+def test_malformed_image(image):
+    raw = valid()
+    raw["exareme"] = {"image": image}
+    message = only_problem(raw)
+    assert message.startswith("exareme.image:") and "image reference" in message
+
+
+@pytest.mark.parametrize("image", ["hbpmip/exareme", "hbpmip/exareme:latest"])
+def test_floating_exareme_image_refused_in_prod(image):
+    raw = valid()
+    raw["exareme"] = {"image": image}
+    message = only_problem(raw, stack="prod")
+    assert message.startswith("exareme.image:") and "pin" in message
+
+
+def test_floating_exareme_image_only_warns_elsewhere():
+    raw = valid()
+    raw["exareme"] = {"image": "hbpmip/exareme:latest"}
+    assert validate(raw, "dev", {"sshPrivateKey"}).exareme.image.endswith(":latest")
+
+
+def test_digest_pinned_image_accepted_in_prod():
+    raw = valid()
+    raw["exareme"] = {"image": "registry.example.org:5000/hbpmip/exareme@sha256:" + "a" * 64}
+    validate(raw, "prod", {"sshPrivateKey"})
+
+
+@pytest.mark.parametrize("name", ["NODE_NAME", "RAWPASSWORD", "MASTER_FLAG"])
+def test_reserved_exareme_env_refused(name):
+    raw = valid()
+    raw["exareme"] = {"env": {name: "x"}}
+    message = only_problem(raw)
+    assert message.startswith("exareme.env:") and name in message
+
+
+def test_bad_env_name_refused():
+    raw = valid()
+    raw["portal"] = {"env": {"A-B": "x"}}
+    assert only_problem(raw).startswith("portal.env:")
+
+
+def test_host_key_format():
+    raw = valid()
+    raw["nodes"][1]["hostKey"] = "not a key; rm -rf /"
+    message = only_problem(raw)
+    assert message.startswith("nodes[1].hostKey:") and "ssh-ed25519" in message
+
+
+def test_host_key_comment_is_dropped():
+    raw = valid()
+    raw["nodes"][1]["hostKey"] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIaD root@hug"
+    node = validate(raw, "test", {"sshPrivateKey"}).nodes[1]
+    assert node.host_key == "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIaD"
+
+
+@pytest.mark.parametrize("user", ["Root", "mip admin", "x;id", ""])
+def test_ssh_user_format(user):
+    raw = valid()
+    raw["ssh"] = {"user": user}
+    assert only_problem(raw).startswith("ssh.user:")
+
+
+@pytest.mark.parametrize(("field", "value"), [("database", "ldsm;drop"), ("user", "$(id)")])
+def test_ldsm_identifiers(field, value):
+    raw = valid()
+    raw["nodes"][1]["ldsm"] = {field: value}
+    assert only_problem(raw).startswith(f"nodes[1].ldsm.{field}:")
+
+
+def test_duplicate_advertise_addresses():
+    raw = valid()
+    raw["nodes"][2]["advertiseAddr"] = "198.51.100.21"
+    assert only_problem(raw).startswith("nodes[2].advertiseAddr:")
+
+
+def test_all_problems_reported_together():
+    raw = valid()
+    raw["nodse"] = []
+    raw["nodes"][0]["name"] = "CHUV"
+    raw["nodes"][1]["host"] = "bad host"
+    raw["network"] = {"subnet": "10.20.30.1/24"}
+    found = problems(raw)
+    paths = sorted(p.split(":")[0] for p in found)
+    assert paths == ["network.subnet", "nodes[0].name", "nodes[1].host", "nodse"]
+
+
+def test_secret_values_never_echoed():
+    raw = valid()
+    raw["sshPrivateKey"] = ["-----BEGIN OPENSSH PRIVATE KEY----- secretmaterial"]
+    raw["ldsmPasswords"] = {"hug": ["hunter2-secret"]}
+    with pytest.raises(ConfigError) as caught:
+        validate(raw, "test", {"sshPrivateKey", "ldsmPasswords"})
+    text = str(caught.value)
+    assert "sshPrivateKey" in text and "ldsmPasswords.hug" in text
+    assert "secretmaterial" not in text and "hunter2" not in text
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__

@@ -1,0 +1,115 @@
+"""Swarm membership under mocks: init, joins, node roles/labels, token flow and removal steps."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.program import (
+    LEADER_NODE_ID,
+    MANAGER_TOKEN,
+    SECRET_MARK,
+    WORKER_TOKEN,
+    is_secret_wrapper,
+)
+
+
+def test_one_manager_and_workers_graph(run, config):
+    ev = run(config)
+    names = sorted(c.name for c in ev.commands)
+    assert names == sorted(
+        ["swarm-init"]
+        + [f"join-{n}" for n in ("hug", "brescia", "lille")]
+        + [f"node-{n}" for n in ("chuv", "hug", "brescia", "lille")]
+    )
+
+
+def test_init_runs_on_leader_with_advertise_addr(run, config):
+    init = run(config).named("swarm-init").plain
+    assert init["connection"]["host"] == "192.0.2.10"
+    assert "ADVERTISE_ADDR=192.0.2.10\n" in init["create"]
+    assert 'docker swarm init --advertise-addr "$ADVERTISE_ADDR"' in init["create"]
+    assert init["logging"] == "none"
+    assert "docker swarm leave --force" in init["delete"]
+
+
+def test_join_runs_on_its_node_and_takes_the_worker_token_on_stdin(run, config):
+    ev = run(config)
+    join = ev.named("join-hug")
+    assert join.plain["connection"]["host"] == "198.51.100.21"
+    assert is_secret_wrapper(join.inputs["stdin"]), "the join request must be a secret input"
+    request = json.loads(join.plain["stdin"])
+    assert request["JoinToken"] == WORKER_TOKEN
+    assert request["RemoteAddrs"] == ["192.0.2.10:2377"]
+    assert request["AdvertiseAddr"] == "198.51.100.21"
+    assert WORKER_TOKEN not in join.plain["create"] and WORKER_TOKEN not in join.plain["delete"]
+
+
+def test_three_managers_join_with_the_manager_token(run, config):
+    config["nodes"][1]["role"] = "manager"
+    config["nodes"][2]["role"] = "manager"
+    ev = run(config)
+    assert json.loads(ev.named("join-hug").plain["stdin"])["JoinToken"] == MANAGER_TOKEN
+    assert json.loads(ev.named("join-brescia").plain["stdin"])["JoinToken"] == MANAGER_TOKEN
+    assert json.loads(ev.named("join-lille").plain["stdin"])["JoinToken"] == WORKER_TOKEN
+    assert "ROLE=manager\n" in ev.named("node-hug").plain["create"]
+    assert "ROLE=worker\n" in ev.named("node-lille").plain["create"]
+
+
+def test_first_manager_leads_even_if_listed_after_workers(run, config):
+    config["nodes"] = [config["nodes"][1], config["nodes"][0], *config["nodes"][2:]]
+    ev = run(config)
+    assert ev.named("swarm-init").plain["connection"]["host"] == "192.0.2.10"
+    assert {c.name for c in ev.commands if c.name.startswith("join-")} == {
+        "join-hug",
+        "join-brescia",
+        "join-lille",
+    }
+
+
+def test_labels_are_applied_on_the_leader_with_node_ids_from_joins(run, config):
+    ev = run(config)
+    for alias in ("chuv", "hug", "brescia", "lille"):
+        node = ev.named(f"node-{alias}").plain
+        assert node["connection"]["host"] == "192.0.2.10", "labels are applied on the leader"
+        assert f"NODE={alias}\n" in node["create"]
+        assert 'docker node update --role "$ROLE" --label-add "name=$NODE"' in node["create"]
+    assert f"NODE_ID={LEADER_NODE_ID}\n" in ev.named("node-chuv").plain["create"]
+    assert "NODE_ID=nodeid-hug\n" in ev.named("node-hug").plain["create"]
+
+
+def test_removal_steps(run, config):
+    ev = run(config)
+    worker = ev.named("node-hug").plain["delete"]
+    assert "KEEP_NODE=no\n" in worker and "NODE_ID=nodeid-hug\n" in worker
+    assert "--availability drain" in worker and "docker node rm --force" in worker
+    assert "KEEP_NODE=yes\n" in ev.named("node-chuv").plain["delete"]
+    leave = ev.named("join-hug").plain["delete"]
+    assert "docker swarm leave --force" in leave and "NODE=hug\n" in leave
+
+
+def test_ssh_connection_uses_key_host_key_and_bounded_dialing(run, config):
+    config["nodes"][1]["hostKey"] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIaD"
+    ev = run(config)
+    join = ev.named("join-hug")
+    assert join.visible["connection"] is SECRET_MARK, "the connection holds the private key"
+    conn = join.plain["connection"]
+    assert conn["user"] == "mipadmin" and conn["port"] == 22
+    assert conn["hostKey"] == "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIaD"
+    assert conn["dialErrorLimit"] * conn["perDialTimeout"] <= 60
+
+
+def test_init_stdout_holding_tokens_is_a_secret_output(run, config):
+    init = run(config).named("swarm-init")
+    assert "stdout" in init.additional_secret_outputs
+
+
+@pytest.mark.parametrize("role", ["worker", "manager"])
+def test_swarm_id_output_is_plain_and_tokens_never_exported(run, config, role):
+    if role == "manager":
+        config["nodes"][1]["role"] = config["nodes"][2]["role"] = "manager"
+    ev = run(config)
+    assert ev.outputs["swarmId"] == "swarmid0123456789"
+    dumped = json.dumps(ev.outputs)
+    assert WORKER_TOKEN not in dumped and MANAGER_TOKEN not in dumped
