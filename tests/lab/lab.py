@@ -1,0 +1,410 @@
+"""The local lab: hosts PREFIX1..PREFIXn (default mip1..) on a bridge, each with its own network,
+mount, UTS and pid namespaces, a real sshd and a real dockerd, driven from the root namespace."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import engine, keys, net, procs, stack
+from . import host as hosts_
+from . import images as images_
+from .host import Host, LabError
+from .paths import CLIENT_KEY, DATA, HOST_ENV, KNOWN_HOSTS, NETNS, SCRIPTS, STATE
+from .state import State, create_mountpoints, lock, remove_mountpoints_if_last
+
+if TYPE_CHECKING:
+    import docker
+
+MAX_HOSTS = 200
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def log(message: str) -> None:
+    print(f"[lab] {message}", file=sys.stderr, flush=True)
+
+
+class HostCommandError(subprocess.CalledProcessError):
+    """A command run on a lab host failed. Its message names the host and shows the output."""
+
+    def __init__(self, host: str, result: subprocess.CompletedProcess[str]) -> None:
+        super().__init__(result.returncode, result.args, result.stdout, result.stderr)
+        self.host = host
+
+    def __str__(self) -> str:
+        output = f"stdout: {self.stdout[-3000:]}\nstderr: {self.stderr[-3000:]}"
+        return f"on {self.host}: {super().__str__()}\n{output}"
+
+
+@dataclass(frozen=True)
+class Memory:
+    rss: int  # bytes; pages shared by several processes count once per process
+    pss: int  # bytes; shared pages are split between the processes sharing them
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    host: Host
+    running: bool
+    sshd: bool
+    dockerd: bool
+    swarm: str  # inactive, manager, worker, pending, error, locked; "-" if dockerd does not answer
+
+
+def _parallel(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    with ThreadPoolExecutor(max_workers=max(1, len(items))) as pool:
+        return list(pool.map(function, items))
+
+
+def _require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces, mounts, dockerd)")
+
+
+class Lab:
+    """A lab of hosts PREFIX1..PREFIXn at SUBNET.11, .12, ... on bridge PREFIXbr0 (SUBNET.1/24).
+    Several labs with different prefixes and subnets can run side by side."""
+
+    def __init__(self, prefix: str = "mip", subnet: str = "10.231.0") -> None:
+        self.prefix = prefix
+        self.subnet = subnet
+        self.bridge = f"{prefix}br0"
+        self.state_file = STATE / f"{prefix}.json"
+        self.key_file = CLIENT_KEY
+        self.known_hosts_file = KNOWN_HOSTS
+
+    # Hosts
+
+    def host(self, index: int) -> Host:
+        return Host(index, f"{self.prefix}{index}", f"{self.subnet}.{10 + index}")
+
+    @property
+    def hosts(self) -> list[Host]:
+        """The running lab's hosts, in order; empty when the lab is down."""
+        state = State.load(self.state_file)
+        return [self.host(index) for index in sorted(state.hosts)] if state else []
+
+    def is_up(self) -> bool:
+        return self.state_file.exists()
+
+    def host_key(self, index: int) -> str:
+        """The host's public ssh host key, "ssh-ed25519 AAAA..."."""
+        return keys.public_key(self._host(index).host_key_file)
+
+    def known_hosts_line(self, index: int) -> str:
+        return f"{self.host(index).ip} {self.host_key(index)}"
+
+    # Up and down
+
+    def up(self, n: int, images: Iterable[str] = ()) -> None:
+        """Bring the lab to n hosts, each with the stand-in images plus `images`. Idempotent:
+        running hosts are kept (hosts above n are removed, dead ones booted again, missing images
+        loaded). If anything fails, the whole lab is taken down again."""
+        _require_root()
+        if not 1 <= n <= MAX_HOSTS:
+            raise LabError(f"the lab has 1 to {MAX_HOSTS} hosts, not {n}")
+        started = time.monotonic()
+        with lock():
+            state = State.load(self.state_file)
+            if state is not None and not net.link_exists(self.bridge):
+                log(f"cleaning up what an earlier {self.prefix} lab left")
+                self._teardown()
+                state = None
+            try:
+                self._ensure_hosts(state or self._create_network(), n, images)
+            except BaseException:
+                log("up failed: taking the lab down")
+                self._teardown()
+                raise
+        log(f"{self.prefix} lab up: {n} hosts in {time.monotonic() - started:.1f}s")
+
+    def down(self) -> None:
+        """Stop everything `up` started and remove what it created. Idempotent."""
+        _require_root()
+        started = time.monotonic()
+        with lock():
+            self._teardown()
+        log(f"{self.prefix} lab down in {time.monotonic() - started:.1f}s")
+
+    def _create_network(self) -> State:
+        keys.ensure_client_key()
+        create_mountpoints()
+        state = State()
+        state.save(self.state_file)
+        net.create_bridge(self.bridge, f"{self.subnet}.1/24")
+        for rule in net.forward_rules(self.bridge):
+            net.insert_rule(rule)
+            state.rules.append(rule)
+            state.save(self.state_file)
+        return state
+
+    def _ensure_hosts(self, state: State, n: int, images: Iterable[str]) -> None:
+        wanted = sorted(
+            {
+                images_.reference(image)
+                for image in (*images_.STANDIN_IMAGES, *state.images, *images)
+            }
+        )
+        archive = images_.archive(wanted)
+        for index in sorted(index for index in state.hosts if index > n):
+            log(f"removing {self.host(index).name}")
+            self._remove_host(self.host(index))
+            del state.hosts[index]
+            state.save(self.state_file)
+        hosts = [self.host(index) for index in range(1, n + 1)]
+        for host in hosts:
+            keys.ensure_key(host.host_key_file, f"mip-lab {host.name}")
+        keys.pin_host_keys({host.ip: keys.public_key(host.host_key_file) for host in hosts})
+
+        def ensure(host: Host) -> int:
+            pid = state.hosts.get(host.index)
+            if pid is not None and self._running(host, pid):
+                if wanted != state.images:
+                    engine.load(host.docker_socket, archive)
+                return pid
+            if pid is not None:
+                log(f"{host.name} is not running: booting it again")
+                hosts_.kill(host)
+            hosts_.prepare_disks(host, fresh=pid is None)
+            net.create_host_link(self.bridge, host.name, host.veth, f"{host.ip}/24")
+            pid = hosts_.boot(host)
+            engine.load(host.docker_socket, archive)
+            return pid
+
+        names = [host.name for host in hosts if host.index not in state.hosts]
+        if names:
+            log(f"booting {', '.join(names)}")
+        state.hosts = dict(zip(range(1, n + 1), _parallel(ensure, hosts), strict=True))
+        state.images = wanted
+        state.save(self.state_file)
+
+    def _teardown(self) -> None:
+        state = State.load(self.state_file)
+        indexes = set(state.hosts) if state else set()
+        pattern = re.compile(rf"v?{re.escape(self.prefix)}(\d+)")
+        for directory in (NETNS, DATA, Path("/sys/class/net")):
+            names = os.listdir(directory) if directory.exists() else []
+            indexes.update(int(m[1]) for m in map(pattern.fullmatch, names) if m)
+        _parallel(self._remove_host, [self.host(index) for index in sorted(indexes)])
+        net.delete_link(self.bridge)
+        for rule in state.rules if state else ():
+            net.delete_rule(rule)
+        self.state_file.unlink(missing_ok=True)
+        remove_mountpoints_if_last()
+
+    @staticmethod
+    def _remove_host(host: Host) -> None:
+        hosts_.kill(host)
+        net.delete_host_link(host.name, host.veth)
+        shutil.rmtree(host.data, ignore_errors=True)
+        hosts_.remove_cgroups(host)
+
+    # Running commands
+
+    def run(
+        self,
+        index: int,
+        command: str,
+        check: bool = True,
+        timeout: float = 120.0,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `sh -c command` as root on the host, directly in its namespaces (no ssh)."""
+        return self._execute(
+            self.host(index),
+            [*hosts_.nsenter(self._pid(index)), "sh", "-c", command],
+            check,
+            timeout,
+            input,
+        )
+
+    def ssh_command(self, index: int, known_hosts: Path | None = None) -> list[str]:
+        """The ssh command line for root on the host, with the lab key and the pinned host keys
+        (or those in `known_hosts`); append the remote command."""
+        options = {
+            "IdentitiesOnly": "yes",
+            "BatchMode": "yes",
+            "UserKnownHostsFile": str(known_hosts or KNOWN_HOSTS),
+            "GlobalKnownHostsFile": "/dev/null",
+            "StrictHostKeyChecking": "yes",
+            "ConnectTimeout": "5",
+            "LogLevel": "ERROR",
+        }
+        flags = [item for name, value in options.items() for item in ("-o", f"{name}={value}")]
+        return [
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-i",
+            str(CLIENT_KEY),
+            *flags,
+            f"root@{self._host(index).ip}",
+        ]
+
+    def ssh(
+        self,
+        index: int,
+        command: str,
+        check: bool = True,
+        timeout: float = 120.0,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `command` as root on the host over real ssh."""
+        return self._execute(
+            self.host(index), [*self.ssh_command(index), command], check, timeout, input
+        )
+
+    def docker(self, index: int) -> "docker.DockerClient":
+        """A Docker SDK client for the host's dockerd, through its socket."""
+        import docker
+
+        return docker.DockerClient(base_url=self._host(index).docker_url)
+
+    @staticmethod
+    def _execute(
+        host: Host, args: list[str], check: bool, timeout: float, input: str | None
+    ) -> subprocess.CompletedProcess[str]:
+        stdin = subprocess.DEVNULL if input is None else subprocess.PIPE
+        with subprocess.Popen(
+            args,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=HOST_ENV,
+            cwd="/",
+            start_new_session=True,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+                raise
+        result = subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+        if check and result.returncode:
+            raise HostCommandError(host.name, result)
+        return result
+
+    # Pulumi stack
+
+    def stack_config(
+        self, names: Sequence[str], managers: int = 1, encrypted: bool = True
+    ) -> dict[str, Any]:
+        """The Pulumi stack file for the running lab, as a dict: nodes `names` on hosts 1, 2, ...;
+        the first `managers` are managers."""
+        self._state()
+        return stack.stack_config(self.hosts, names, managers, encrypted)
+
+    # Faults and maintenance
+
+    def reset(self) -> None:
+        """Every host, in parallel: link up, dockerd running, out of any swarm, no containers,
+        volumes or non-default networks. Images stay."""
+
+        def reset_host(host: Host) -> None:
+            net.set_link(host.veth, up=True)
+            self.start_dockerd(host.index)
+            self.run(host.index, f"sh {SCRIPTS / 'reset.sh'}")
+
+        _parallel(reset_host, self.hosts)
+
+    def link_down(self, index: int) -> None:
+        """Cut the host's network cable (its veth goes down)."""
+        net.set_link(self._host(index).veth, up=False)
+
+    def link_up(self, index: int) -> None:
+        net.set_link(self._host(index).veth, up=True)
+
+    def stop_dockerd(self, index: int) -> None:
+        """Stop dockerd (SIGTERM) and wait until it has exited."""
+        self.run(index, f"sh {SCRIPTS / 'stop-dockerd.sh'}")
+
+    def start_dockerd(self, index: int, timeout: float = 30.0) -> None:
+        """Start dockerd unless it answers, and wait until it does."""
+        host = self._host(index)
+        if hosts_.dockerd_answers(host):
+            return
+        self.run(index, f"sh {SCRIPTS / 'start-dockerd.sh'} {host.name} {host.data}")
+        hosts_.wait_ready(host, self._pid(index), time.monotonic() + timeout, ("dockerd",))
+
+    def restart_dockerd(self, index: int) -> None:
+        self.stop_dockerd(index)
+        self.start_dockerd(index)
+
+    def reboot(self, *indexes: int) -> None:
+        """Hard reboot of the hosts, in parallel: kill all their processes (containers included),
+        then start sshd and dockerd again on the same disks. dockerd keeps its swarm state."""
+        with lock():
+            state = self._state()
+            hosts = [self._host(index) for index in indexes]
+            log(f"rebooting {', '.join(host.name for host in hosts)}")
+
+            def reboot_host(host: Host) -> int:
+                hosts_.kill(host)
+                return hosts_.boot(host)
+
+            state.hosts.update(zip(indexes, _parallel(reboot_host, hosts), strict=True))
+            state.save(self.state_file)
+
+    # Observation
+
+    def status(self) -> list[HostStatus]:
+        def host_status(host: Host) -> HostStatus:
+            dockerd = hosts_.dockerd_answers(host)
+            swarm = "-"
+            if dockerd:
+                info = engine.info(host.docker_socket)["Swarm"]
+                swarm = info["LocalNodeState"]
+                if swarm == "active":
+                    swarm = "manager" if info["ControlAvailable"] else "worker"
+            running = hosts_.init_pid(host) is not None
+            return HostStatus(host, running, hosts_.sshd_answers(host), dockerd, swarm)
+
+        return _parallel(host_status, self.hosts)
+
+    def memory(self) -> dict[str, Memory]:
+        """Memory of each running host's processes: init, sshd, dockerd, containerd, containers."""
+        usage = {}
+        for host in self.hosts:
+            pid = hosts_.init_pid(host)
+            tree = procs.descendants(pid) if pid else []
+            kib = [procs.memory_kib(process) for process in tree]
+            usage[host.name] = Memory(1024 * sum(r for r, _ in kib), 1024 * sum(p for _, p in kib))
+        return usage
+
+    # Helpers
+
+    def _state(self) -> State:
+        state = State.load(self.state_file)
+        if state is None:
+            raise LabError(f"the {self.prefix} lab is not up (python -m tests.lab up N)")
+        return state
+
+    def _host(self, index: int) -> Host:
+        """The host, which must be part of the running lab."""
+        if index not in self._state().hosts:
+            raise LabError(f"the {self.prefix} lab has no host {index}")
+        return self.host(index)
+
+    def _pid(self, index: int) -> int:
+        """Root-namespace pid of the host's PID 1, which must run."""
+        host = self._host(index)
+        pid = self._state().hosts[index]
+        if not self._running(host, pid):
+            raise LabError(f"{host.name} is not running")
+        return pid
+
+    @staticmethod
+    def _running(host: Host, pid: int) -> bool:
+        netns = procs.namespace_id(host.netns)
+        return netns is not None and procs.is_namespace_init(pid, netns)
