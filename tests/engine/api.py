@@ -1,0 +1,154 @@
+"""The public API: deploy and destroy, each in a fresh worker process.
+
+Pulumi's runtime keeps its settings, config and root stack in process globals (and the program's
+own modules stay imported), so every operation runs in a new `python -m tests.engine _worker`
+process. The request, including secret config, goes over the worker's stdin (never argv); the
+result comes back in a 0600 JSON file. The worker's stdout is sent to stderr, so anything the
+program prints never mixes with a caller's JSON output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "mip-federation"
+
+
+@dataclass
+class DeployResult:
+    outputs: dict[str, Any] = field(default_factory=dict)
+    operations: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def ops(self, op: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        """Operations filtered by kind and/or resource name (helper for tests)."""
+        return [
+            o
+            for o in self.operations
+            if (op is None or o["op"] == op) and (name is None or o["name"] == name)
+        ]
+
+
+DestroyResult = DeployResult
+
+
+def default_state_file(program_dir: Path, stack: str) -> Path:
+    return program_dir / ".lab" / "state" / f"{stack}.json"
+
+
+def _run_worker(request: dict[str, Any], timeout: float | None) -> DeployResult:
+    with tempfile.TemporaryDirectory(prefix="engine-") as tmp:
+        result_file = Path(tmp) / "result.json"
+        request = {**request, "result_file": str(result_file)}
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])]
+        )
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.engine", "_worker"],
+            input=json.dumps(request).encode(),
+            cwd=REPO_ROOT,
+            env=env,
+            timeout=timeout,
+            check=False,
+        )
+        if not result_file.exists():
+            return DeployResult(
+                errors=[("engine", f"engine worker exited with status {proc.returncode}")]
+            )
+        raw = json.loads(result_file.read_text())
+    return DeployResult(
+        outputs=raw["outputs"],
+        operations=raw["operations"],
+        errors=[(str(n), str(m)) for n, m in raw["errors"]],
+        skipped=list(raw.get("skipped", [])),
+    )
+
+
+def deploy(
+    program_dir: Path,
+    stack: str,
+    config: dict[str, Any],
+    secret_keys: list[str],
+    state_file: Path | None = None,
+    project: str = PROJECT,
+    timeout: float | None = None,
+) -> DeployResult:
+    """`pulumi up` of program_dir/__main__.py: apply, delete what disappeared, save state."""
+    program_dir = Path(program_dir).resolve()
+    state = Path(state_file) if state_file else default_state_file(program_dir, stack)
+    return _run_worker(
+        {
+            "action": "deploy",
+            "program_dir": str(program_dir),
+            "stack": stack,
+            "config": config,
+            "secret_keys": list(secret_keys),
+            "state_file": str(state.resolve()),
+            "project": project,
+        },
+        timeout,
+    )
+
+
+def destroy(
+    stack: str,
+    state_file: Path | None = None,
+    program_dir: Path | None = None,
+    project: str = PROJECT,
+    timeout: float | None = None,
+) -> DestroyResult:
+    """`pulumi destroy`: delete everything in the state, in reverse dependency order."""
+    if state_file is None:
+        if program_dir is None:
+            raise ValueError("destroy needs state_file or program_dir")
+        state_file = default_state_file(Path(program_dir).resolve(), stack)
+    return _run_worker(
+        {
+            "action": "destroy",
+            "stack": stack,
+            "state_file": str(Path(state_file).resolve()),
+            "project": project,
+        },
+        timeout,
+    )
+
+
+def worker_main() -> int:
+    """Entry of the worker process: one request on stdin, the result in request.result_file."""
+    os.dup2(2, 1)  # the program's prints go to stderr
+    request = json.loads(sys.stdin.read())
+    from tests.engine import runner
+
+    if request["action"] == "deploy":
+        result = runner.run_deploy(
+            Path(request["program_dir"]),
+            request["stack"],
+            request["config"],
+            request["secret_keys"],
+            Path(request["state_file"]),
+            request.get("project", PROJECT),
+        )
+    else:
+        result = runner.run_destroy(
+            request["stack"], Path(request["state_file"]), request.get("project", PROJECT)
+        )
+    result_file = Path(request["result_file"])
+    fd = os.open(result_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(result, handle)
+    return 0 if result["ok"] else 1

@@ -1,0 +1,77 @@
+"""The structured log of what the engine applied: one record per resource step."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+OPS = ("create", "update", "replace", "delete", "same")
+
+
+@dataclass
+class Operation:
+    urn: str
+    name: str
+    type: str
+    op: str
+    status: str  # "ok" | "failed"
+    start: str
+    end: str
+    duration: float
+    reason: str = ""  # e.g. "replaced" for the delete of a replaced resource
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class OpLog:
+    """Thread-safe list of operations; prints one progress line per step on stderr."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self._lock = threading.Lock()
+        self.operations: list[Operation] = []
+        self.quiet = quiet
+
+    def progress(self, text: str) -> None:
+        if not self.quiet:
+            with self._lock:
+                print(text, file=sys.stderr, flush=True)
+
+    @contextmanager
+    def step(self, urn: str, name: str, type_: str, op: str, reason: str = "") -> Iterator[None]:
+        started = datetime.now(UTC)
+        t0 = time.monotonic()
+        if op != "same":
+            self.progress(f"  {op:8s} {type_} {name} ...")
+        status, error = "ok", ""
+        try:
+            yield
+        except BaseException as exc:
+            status, error = "failed", str(exc)
+            raise
+        finally:
+            duration = time.monotonic() - t0
+            record = Operation(
+                urn=urn,
+                name=name,
+                type=type_,
+                op=op,
+                status=status,
+                start=started.isoformat(),
+                end=datetime.now(UTC).isoformat(),
+                duration=round(duration, 3),
+                reason=reason,
+                error=error,
+            )
+            with self._lock:
+                self.operations.append(record)
+            if op != "same":
+                mark = "done" if status == "ok" else "FAILED"
+                self.progress(f"  {op:8s} {type_} {name} {mark} ({duration:.2f}s)")

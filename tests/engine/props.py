@@ -1,0 +1,188 @@
+"""Property values as the engine double sees them: secret wrappers, normalisation, Go formatting.
+
+Values reach the mocks in Pulumi's wire form: secrets are dicts carrying the special signature
+key. The engine keeps that wrapped form as the canonical one (so secretness survives into the
+outputs and the state file) and hands providers the unwrapped, normalised view.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pulumi.runtime import rpc
+
+SIG_KEY: str = rpc._special_sig_key
+SECRET_SIG: str = rpc._special_secret_sig
+SECRET_PLACEHOLDER = "[secret]"
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def wrap_secret(value: Any) -> dict[str, Any]:
+    if is_secret(value):
+        return dict(value)
+    return {SIG_KEY: SECRET_SIG, "value": value}
+
+
+def contains_secret(value: Any) -> bool:
+    if is_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secret(v) for v in value)
+    return False
+
+
+def normalize(value: Any) -> Any:
+    """Plain JSON-like data: integral floats (protobuf numbers) become ints, tuples become lists,
+    anything else that JSON cannot hold becomes its string form. Secret wrappers are kept."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {str(k): normalize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalize(v) for v in value]
+    return str(value)
+
+
+def unwrap(value: Any) -> Any:
+    """The value with every secret wrapper removed: what a provider receives."""
+    if is_secret(value):
+        return unwrap(value.get("value"))
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def redact(value: Any) -> Any:
+    """The value with every secret replaced by a placeholder: safe to print."""
+    if is_secret(value):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def secret_values(value: Any) -> list[str]:
+    """Every non-empty string held inside a secret (for leak checks in messages)."""
+    found: list[str] = []
+
+    def walk(v: Any, inside: bool) -> None:
+        if is_secret(v):
+            walk(v.get("value"), True)
+        elif isinstance(v, dict):
+            for item in v.values():
+                walk(item, inside)
+        elif isinstance(v, list):
+            for item in v:
+                walk(item, inside)
+        elif inside and isinstance(v, str) and v:
+            found.append(v)
+
+    walk(value, False)
+    return found
+
+
+def canonical(value: Any) -> str:
+    """A stable text form of the unwrapped value, for comparing inputs."""
+    return json.dumps(unwrap(value), sort_keys=True, separators=(",", ":"))
+
+
+def rewrap_outputs(
+    outputs: dict[str, Any], inputs: dict[str, Any], secret_keys: list[str]
+) -> dict[str, Any]:
+    """Mark outputs secret the way the engine does: an output that echoes an input keeps the
+    input's secret wrappers; a value that differs from a secret input, or whose key is listed in
+    additionalSecretOutputs, is wrapped whole."""
+    result: dict[str, Any] = {}
+    for key, value in outputs.items():
+        if value is None:
+            continue
+        original = inputs.get(key)
+        if original is not None and contains_secret(original):
+            value = original if canonical(original) == canonical(value) else wrap_secret(value)
+        if key in secret_keys and not is_secret(value):
+            value = wrap_secret(unwrap(value))
+        result[key] = value
+    return result
+
+
+def go_quote(text: str) -> str:
+    """Go's strconv.Quote (the %q verb) for a string: what the real providers print."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\a":
+            out.append("\\a")
+        elif ch == "\b":
+            out.append("\\b")
+        elif ch == "\f":
+            out.append("\\f")
+        elif ch == "\v":
+            out.append("\\v")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif ch.isprintable():
+            out.append(ch)
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
+_UNIT_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+
+
+def parse_duration_ns(text: str) -> int:
+    """Go's time.ParseDuration, in nanoseconds ("5s", "1m30s", "250ms", "0")."""
+    s = text.strip()
+    if s in ("0", "+0", "-0"):
+        return 0
+    sign = 1
+    if s[:1] in "+-":
+        sign = -1 if s[0] == "-" else 1
+        s = s[1:]
+    if not s:
+        raise ValueError(f"time: invalid duration {go_quote(text)}")
+    total = 0.0
+    pos = 0
+    while pos < len(s):
+        match = _DURATION_PART.match(s, pos)
+        if not match or match.group(1) in ("", "."):
+            raise ValueError(f"time: invalid duration {go_quote(text)}")
+        total += float(match.group(1)) * _UNIT_NS[match.group(2)]
+        pos = match.end()
+    return sign * round(total)

@@ -1,0 +1,195 @@
+"""Reaching a Docker daemon the way pulumi-docker does for `ssh://` hosts.
+
+The real provider (docker/cli connhelper) runs, for every connection it opens,
+`ssh [sshOpts] [-o ConnectTimeout=30] [-T] -l USER -p PORT -- HOST docker system dial-stdio` with
+the system `ssh` binary, so host-key pinning, keys and agents work exactly as ssh configures them.
+Here a local unix socket stands in for that dialer: each connection the Docker SDK opens to it
+spawns that same ssh command and pipes the bytes through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import docker
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+API_TIMEOUT = 120
+
+
+class DockerConnectError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class DockerTarget:
+    host: str
+    ssh_opts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_provider(cls, config: dict[str, Any] | None) -> DockerTarget:
+        """From an explicit provider's inputs, or the default provider (DOCKER_HOST)."""
+        if config is None:
+            return cls(os.environ.get("DOCKER_HOST", DEFAULT_HOST))
+        opts: Any = config.get("sshOpts") or []
+        if isinstance(opts, str):
+            opts = json.loads(opts)
+        host = config.get("host") or os.environ.get("DOCKER_HOST", DEFAULT_HOST)
+        return cls(str(host), tuple(str(o) for o in opts))
+
+
+def ssh_command(target: DockerTarget) -> list[str]:
+    url = urlparse(target.host)
+    if not url.hostname:
+        raise DockerConnectError(f"invalid SSH URL {target.host!r}: no host")
+    flags = list(target.ssh_opts)
+    if "ConnectTimeout" not in "".join(flags):
+        flags += ["-o", "ConnectTimeout=30"]
+    if "-T" not in flags:
+        flags.append("-T")
+    args = ["ssh", *flags]
+    if url.username:
+        args += ["-l", url.username]
+    if url.port:
+        args += ["-p", str(url.port)]
+    args += ["--", url.hostname, "docker"]
+    if url.path and url.path != "/":
+        args += ["--host", f"unix://{url.path}"]
+    return [*args, "system", "dial-stdio"]
+
+
+class DialStdioBridge:
+    """A local unix socket whose every connection is one `ssh ... docker system dial-stdio`."""
+
+    def __init__(self, target: DockerTarget) -> None:
+        self.target = target
+        self.argv = ssh_command(target)
+        self._dir = tempfile.mkdtemp(prefix="engdock-")
+        self.socket_path = str(Path(self._dir) / "docker.sock")
+        self.failures: list[str] = []
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(self.socket_path)
+        self._listener.listen(64)
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def _accept_loop(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        proc = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        with self._lock:
+            self._procs.append(proc)
+        assert proc.stdin and proc.stdout and proc.stderr
+
+        def upstream() -> None:
+            with contextlib.suppress(OSError, ValueError):
+                while chunk := client.recv(65536):
+                    proc.stdin.write(chunk)  # type: ignore[union-attr]
+                    proc.stdin.flush()  # type: ignore[union-attr]
+            with contextlib.suppress(OSError, ValueError):
+                proc.stdin.close()  # type: ignore[union-attr]
+
+        sender = threading.Thread(target=upstream, daemon=True)
+        sender.start()
+        with contextlib.suppress(OSError, ValueError):
+            while chunk := proc.stdout.read1(65536):
+                client.sendall(chunk)
+        with contextlib.suppress(OSError):
+            client.shutdown(socket.SHUT_RDWR)
+        client.close()
+        status = proc.wait()
+        stderr = proc.stderr.read().decode(errors="replace")
+        if status != 0 and not self._closed:
+            self.failures.append(
+                f"command [{shlex.join(self.argv)}] has exited with exit status {status}, "
+                "make sure the URL is valid, and Docker 18.09 or later is installed on the "
+                f"remote host: stderr={stderr}"
+            )
+
+    def close(self) -> None:
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=5)
+                if proc.poll() is None:
+                    proc.kill()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class DockerConnections:
+    """One bridge per provider target for the run; a fresh API client per operation."""
+
+    def __init__(self) -> None:
+        self._bridges: dict[DockerTarget, DialStdioBridge] = {}
+        self._lock = threading.Lock()
+
+    def base_url(self, target: DockerTarget) -> tuple[str, DialStdioBridge | None]:
+        scheme = urlparse(target.host).scheme
+        if scheme != "ssh":
+            return target.host, None
+        with self._lock:
+            bridge = self._bridges.get(target)
+            if bridge is None:
+                bridge = self._bridges[target] = DialStdioBridge(target)
+        return f"unix://{bridge.socket_path}", bridge
+
+    @contextlib.contextmanager
+    def client(self, target: DockerTarget) -> Any:
+        """An APIClient; a failure to reach the daemon is reported like the real provider."""
+        url, bridge = self.base_url(target)
+        failures_before = len(bridge.failures) if bridge else 0
+        api: docker.APIClient | None = None
+        try:
+            api = docker.APIClient(base_url=url, version="auto", timeout=API_TIMEOUT)
+            yield api
+        except (docker.errors.DockerException, OSError) as exc:
+            if isinstance(exc, docker.errors.APIError) and exc.response is not None:
+                raise
+            new_failures = bridge.failures[failures_before:] if bridge else []
+            detail = new_failures[-1] if new_failures else str(exc)
+            raise DockerConnectError(
+                f"Error pinging Docker server, please make sure that {target.host} is "
+                f"reachable and has a '_ping' endpoint. Error: error during connect: {detail}"
+            ) from exc
+        finally:
+            if api is not None:
+                api.close()
+
+    def close(self) -> None:
+        with self._lock:
+            bridges = list(self._bridges.values())
+            self._bridges.clear()
+        for bridge in bridges:
+            bridge.close()

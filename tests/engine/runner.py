@@ -1,0 +1,186 @@
+"""Runs one deployment or destroy in this process, the way Pulumi's Python language host does.
+
+The program runs under `pulumi.runtime.run_in_stack` (what `pulumi-language-python-exec` uses)
+with the engine's monitor in place of the gRPC one. Pulumi's runtime settings are process-global,
+so a process runs one operation: `tests.engine.api` starts a fresh worker process for each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import runpy
+import sys
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.mocks import MockEngine
+from pulumi.runtime.stack import run_in_stack
+
+from tests.engine.engine import Engine
+from tests.engine.monitor import EngineMonitor
+from tests.engine.oplog import OpLog
+from tests.engine.props import normalize, redact
+from tests.engine.providers import HandlerContext, Registry
+from tests.engine.registration import ResourceError, SkippedError
+from tests.engine.state import StackState, load_state, save_state
+
+# How many resource steps may be in flight at once. The SDK runs every RegisterResource call
+# on the event loop's default executor, whose stock size is min(32, cpu_count + 4) -- 6 on a
+# 2-core machine. The real CLI defaults to unbounded parallelism (the automation API sizes the
+# pool as parallel * 4), so the runner installs a larger pool. Override with ENGINE_PARALLEL.
+DEFAULT_PARALLEL = 64
+
+
+def parallelism() -> int:
+    return max(1, int(os.environ.get("ENGINE_PARALLEL", DEFAULT_PARALLEL)))
+
+
+def _encode_config(config: dict[str, Any]) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+def _program_error(exc: BaseException) -> str | None:
+    """The message for a program failure, or None when it only echoes a failed step."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ResourceError | SkippedError):
+            return None
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, pulumi.RunError):
+        return str(exc)
+    return "Program failed with an unhandled exception:\n" + "".join(
+        traceback.format_exception(exc)
+    )
+
+
+async def _drain(engine: Engine) -> None:
+    """After a failure, let steps already in flight finish (new ones are refused)."""
+    quiet = 0
+    while quiet < 3:
+        await asyncio.sleep(0.05)
+        quiet = quiet + 1 if engine.inflight == 0 else 0
+
+
+def _configure_runtime(
+    engine: Engine, program_dir: Path, project: str, stack: str, parallel: int
+) -> None:
+    pulumi_settings.ROOT.set(None)
+    pulumi_settings.configure(
+        pulumi_settings.Settings(
+            project=project,
+            stack=stack,
+            monitor=EngineMonitor(engine),
+            engine=MockEngine(logging.getLogger("pulumi")),
+            root_directory=str(program_dir),
+            parallel=parallel,
+            dry_run=False,
+            organization="organization",
+        )
+    )
+
+
+def _run_program(engine: Engine, program_dir: Path, parallel: int) -> str | None:
+    main = program_dir / "__main__.py"
+    if not main.exists():
+        return f"no Pulumi program: {main} does not exist"
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    executor = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="engine-step")
+    loop.set_default_executor(executor)
+    saved_cwd, saved_path, saved_argv = os.getcwd(), list(sys.path), list(sys.argv)
+    os.chdir(program_dir)
+    sys.path.insert(0, str(program_dir))
+    sys.argv = [str(main)]
+    error: str | None = None
+    try:
+        loop.run_until_complete(
+            run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__"))
+        )
+    except BaseException as exc:
+        error = _program_error(exc)
+        loop.run_until_complete(_drain(engine))
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(task)
+        loop.close()
+        executor.shutdown(wait=True)
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        sys.argv = saved_argv
+    return error
+
+
+def _result(engine: Engine, oplog: OpLog, extra_errors: list[tuple[str, str]]) -> dict[str, Any]:
+    errors = list(engine.errors) + extra_errors
+    outputs = engine.stack_outputs if engine.stack_outputs is not None else {}
+    return {
+        "ok": not errors,
+        "outputs": redact(normalize(outputs)),
+        "operations": [op.to_dict() for op in oplog.operations],
+        "errors": [list(e) for e in errors],
+        "skipped": list(engine.skipped),
+    }
+
+
+def _new_engine(prior: StackState, oplog: OpLog, parallel: int) -> tuple[Engine, Registry]:
+    ctx = HandlerContext(progress=oplog.progress)
+    registry = Registry(ctx)
+    return Engine(prior, oplog, ctx, registry, parallel), registry
+
+
+def run_deploy(
+    program_dir: Path,
+    stack: str,
+    config: dict[str, Any],
+    secret_keys: list[str],
+    state_file: Path,
+    project: str = "mip-federation",
+) -> dict[str, Any]:
+    parallel = parallelism()
+    program_dir = program_dir.resolve()
+    prior = load_state(state_file, stack, project)
+    oplog = OpLog()
+    engine, registry = _new_engine(prior, oplog, parallel)
+    oplog.progress(f"Updating stack {project}/{stack} ({program_dir})")
+    pulumi.runtime.set_all_config(_encode_config(config), list(secret_keys))
+    _configure_runtime(engine, program_dir, project, stack, parallel)
+    program_error: str | None = None
+    try:
+        program_error = _run_program(engine, program_dir, parallel)
+        if program_error is None and not engine.errors:
+            engine.delete_all(engine.removed_resources())
+    finally:
+        registry.close()
+        succeeded = program_error is None and not engine.errors
+        save_state(state_file, engine.final_state(succeeded))
+    extra = [(f"{project}-{stack}", program_error)] if program_error else []
+    return _result(engine, oplog, extra)
+
+
+def run_destroy(stack: str, state_file: Path, project: str = "mip-federation") -> dict[str, Any]:
+    parallel = parallelism()
+    prior = load_state(state_file, stack, project)
+    oplog = OpLog()
+    engine, registry = _new_engine(prior, oplog, parallel)
+    oplog.progress(f"Destroying stack {prior.project}/{stack}")
+    try:
+        engine.delete_all(list(prior.resources))
+    finally:
+        registry.close()
+        remaining = [r for r in prior.resources if id(r) not in engine.deleted]
+        outputs = prior.outputs if remaining else {}
+        save_state(state_file, StackState(stack, prior.project, remaining, outputs))
+    result = _result(engine, oplog, [])
+    result["outputs"] = {}
+    return result
