@@ -212,6 +212,7 @@ class Engine:
             outputs=outputs,
             delete_before_replace=reg.delete_before_replace,
             additional_secret_outputs=list(reg.additional_secret_outputs),
+            retain_on_delete=reg.retain_on_delete,
         )
 
     def _record(self, entry: ResourceState) -> tuple[str, dict[str, Any]]:
@@ -271,7 +272,8 @@ class Engine:
         try:
             handler = self.registry.handler(entry.type)
             with self.oplog.step(entry.urn, entry.name, entry.type, "delete", reason):
-                handler.delete(entry)
+                if not entry.retain_on_delete:
+                    handler.delete(entry)
         except Exception as exc:
             self._fail(entry.name, exc)
             return False

@@ -15,6 +15,7 @@ import os
 import runpy
 import sys
 import traceback
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from tests.engine.oplog import OpLog
 from tests.engine.props import normalize, redact
 from tests.engine.providers import HandlerContext, Registry
 from tests.engine.registration import ResourceError, SkippedError
-from tests.engine.state import StackState, load_state, save_state
+from tests.engine.state import StackState, append_ops_log, load_state, save_state
 
 # How many resource steps may be in flight at once. The SDK runs every RegisterResource call
 # on the event loop's default executor, whose stock size is min(32, cpu_count + 4) -- 6 on a
@@ -121,8 +122,16 @@ def _run_program(engine: Engine, program_dir: Path, parallel: int) -> str | None
     return error
 
 
-def _result(engine: Engine, oplog: OpLog, extra_errors: list[tuple[str, str]]) -> dict[str, Any]:
+def _result(
+    engine: Engine,
+    oplog: OpLog,
+    extra_errors: list[tuple[str, str]],
+    state_file: Path,
+    action: str,
+) -> dict[str, Any]:
     errors = list(engine.errors) + extra_errors
+    run = {"run": uuid.uuid4().hex[:12], "action": action, "stack": engine.prior.stack}
+    append_ops_log(state_file, [{**run, **op.to_dict()} for op in oplog.operations])
     outputs = engine.stack_outputs if engine.stack_outputs is not None else {}
     return {
         "ok": not errors,
@@ -165,7 +174,7 @@ def run_deploy(
         succeeded = program_error is None and not engine.errors
         save_state(state_file, engine.final_state(succeeded))
     extra = [(f"{project}-{stack}", program_error)] if program_error else []
-    return _result(engine, oplog, extra)
+    return _result(engine, oplog, extra, state_file, "deploy")
 
 
 def run_destroy(stack: str, state_file: Path, project: str = "mip-federation") -> dict[str, Any]:
@@ -181,6 +190,6 @@ def run_destroy(stack: str, state_file: Path, project: str = "mip-federation") -
         remaining = [r for r in prior.resources if id(r) not in engine.deleted]
         outputs = prior.outputs if remaining else {}
         save_state(state_file, StackState(stack, prior.project, remaining, outputs))
-    result = _result(engine, oplog, [])
+    result = _result(engine, oplog, [], state_file, "destroy")
     result["outputs"] = {}
     return result

@@ -37,6 +37,7 @@ class ResourceState:
     outputs: dict[str, Any] = field(default_factory=dict)
     delete_before_replace: bool = False
     additional_secret_outputs: list[str] = field(default_factory=list)
+    retain_on_delete: bool = False
     pending_delete: bool = False
 
     def depends_on(self) -> set[str]:
@@ -109,6 +110,20 @@ def key_file_for(state_file: Path) -> Path:
     return state_file.with_suffix(".key")
 
 
+def ops_log_for(state_file: Path) -> Path:
+    return state_file.with_suffix(".ops.jsonl")
+
+
+def append_ops_log(state_file: Path, records: list[dict[str, Any]]) -> None:
+    """Append this run's operations (one JSON object per line) beside the state file."""
+    path = ops_log_for(state_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+
+
 def load_state(state_file: Path, stack: str, project: str) -> StackState:
     if not state_file.exists():
         return StackState(stack=stack, project=project)
@@ -116,7 +131,7 @@ def load_state(state_file: Path, stack: str, project: str) -> StackState:
     doc = json.loads(state_file.read_text())
     resources = []
     for raw in doc.get("resources", []):
-        raw = dict(raw)
+        raw = {k: v for k, v in raw.items() if k in ResourceState.__dataclass_fields__}
         raw["inputs"] = box.open(raw.get("inputs", {}))
         raw["outputs"] = box.open(raw.get("outputs", {}))
         resources.append(ResourceState(**raw))

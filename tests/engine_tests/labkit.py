@@ -246,3 +246,20 @@ def write_program(directory: Path, body: str) -> Path:
     (directory / "Pulumi.yaml").write_text("name: mip-federation\nruntime: python\n")
     (directory / "__main__.py").write_text(body)
     return directory
+
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+
+def command_config(
+    sshd: Sshd, commands: list[dict[str, object]], **connection: object
+) -> tuple[dict[str, object], list[str]]:
+    """(config, secret_keys) for programs/commands."""
+    conn = sshd.connection(**connection)
+    private_key = conn.pop("private_key")
+    config = {
+        "mip-federation:connection": conn,
+        "mip-federation:privateKey": private_key,
+        "mip-federation:commands": commands,
+    }
+    return config, ["mip-federation:privateKey"]

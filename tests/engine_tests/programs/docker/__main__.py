@@ -1,0 +1,81 @@
+"""Test program: docker resources through an explicit ssh:// provider, from the stack config.
+
+Config (namespace mip-federation): `host`, `sshOpts`, `image`, `network` (object or null:
+name, subnet, encrypted), `service` (object or null: name, env, replicas, command, port),
+`container` (object or null: name, envs, port).
+"""
+
+import pulumi
+import pulumi_docker as docker
+
+config = pulumi.Config()
+provider = docker.Provider(
+    "node", host=config.require("host"), ssh_opts=config.require_object("sshOpts")
+)
+opts = pulumi.ResourceOptions(provider=provider)
+image = config.require("image")
+
+net_spec = config.get_object("network")
+network = None
+if net_spec:
+    network = docker.Network(
+        "net",
+        name=net_spec["name"],
+        driver="overlay",
+        attachable=True,
+        options={"encrypted": ""} if net_spec.get("encrypted") else None,
+        ipam_configs=[
+            docker.NetworkIpamConfigArgs(subnet=net_spec["subnet"], ip_range=net_spec["subnet"])
+        ],
+        opts=opts,
+    )
+    pulumi.export("networkId", network.id)
+
+svc_spec = config.get_object("service")
+if svc_spec:
+    service = docker.Service(
+        "svc",
+        name=svc_spec["name"],
+        task_spec=docker.ServiceTaskSpecArgs(
+            container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+                image=image, commands=svc_spec.get("command"), env=svc_spec.get("env")
+            ),
+            restart_policy=docker.ServiceTaskSpecRestartPolicyArgs(
+                condition="on-failure", delay="5s", max_attempts=3, window="120s"
+            ),
+            networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=network.id)]
+            if network
+            else None,
+        ),
+        mode=docker.ServiceModeArgs(
+            replicated=docker.ServiceModeReplicatedArgs(replicas=svc_spec.get("replicas", 1))
+        ),
+        endpoint_spec=docker.ServiceEndpointSpecArgs(
+            mode="dnsrr",
+            ports=[
+                docker.ServiceEndpointSpecPortArgs(
+                    target_port=svc_spec["port"],
+                    published_port=svc_spec["port"],
+                    publish_mode="host",
+                )
+            ]
+            if svc_spec.get("port")
+            else None,
+        ),
+        opts=opts,
+    )
+    pulumi.export("serviceId", service.id)
+
+ctr_spec = config.get_object("container")
+if ctr_spec:
+    container = docker.Container(
+        "ctr",
+        name=ctr_spec.get("name"),
+        image=image,
+        command=["/bin/sleep", "3600"],
+        envs=ctr_spec.get("envs"),
+        restart="unless-stopped",
+        opts=opts,
+    )
+    pulumi.export("containerId", container.id)
+    pulumi.export("containerName", container.name)
