@@ -11,6 +11,8 @@ from .stack import to_yaml
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tests.lab", description=__doc__)
+    parser.add_argument("--prefix", default="mip", help="host name prefix, names the lab")
+    parser.add_argument("--subnet", default="10.231.0", help="first three bytes of the addresses")
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="bring up N hosts mip1..mipN (adds or removes hosts)")
     up.add_argument("n", type=int)
@@ -54,7 +56,7 @@ def _status(lab: Lab) -> int:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    lab = Lab()
+    lab = Lab(args.prefix, args.subnet)
     if args.command == "up":
         lab.up(args.n, args.image)
     elif args.command == "down":
