@@ -153,11 +153,12 @@ def kill(host: Host) -> None:
     inits = [pid for pid in procs.in_netns(netns) if procs.is_namespace_init(pid, netns)]
     procs.kill_and_wait(inits)  # the kernel kills the rest of each pid namespace
     procs.kill_and_wait(procs.in_netns(netns))  # what is left only joined the network namespace
+    remove_cgroups(host)
 
 
 def remove_cgroups(host: Host) -> None:
-    """Remove the cgroups dockerd made for the host's containers: mip-lab/NAME below the cgroup
-    dockerd ran in, in every hierarchy; then mip-lab itself if no other host uses it."""
+    """Remove the cgroups dockerd made for the host's containers, which must be dead: mip-lab/NAME
+    below the cgroup dockerd ran in, in every hierarchy; then mip-lab itself if no host uses it."""
     for directory, subdirectories, _ in os.walk(CGROUPS):
         if os.path.basename(directory) != "mip-lab":
             continue

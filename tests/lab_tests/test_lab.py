@@ -141,7 +141,9 @@ def test_overlay_task_to_task_and_host_mode_port(swarm: Lab) -> None:
 
 def test_reset_leaves_clean_hosts(swarm: Lab) -> None:
     swarm.run(1, "docker run -d --name idle mip-lab/busybox:1 && docker volume create data")
+    swarm.run(2, "touch /root/gone-after-reset")
     swarm.reset()
+    assert swarm.run(2, "ls /root/gone-after-reset", check=False).returncode != 0
     for i in (1, 2):
         state = swarm.run(i, "docker info --format '{{.Swarm.LocalNodeState}}'").stdout.strip()
         assert state == "inactive"
