@@ -19,7 +19,7 @@ from . import host as hosts_
 from . import images as images_
 from .host import Host, LabError
 from .paths import CLIENT_KEY, DATA, HOST_ENV, KNOWN_HOSTS, NETNS, SCRIPTS, STATE
-from .state import State, create_mountpoints, lock, remove_mountpoints_if_last
+from .state import State, lock, note_missing_directories, remove_directories_if_last
 
 if TYPE_CHECKING:
     import docker
@@ -137,7 +137,7 @@ class Lab:
 
     def _create_network(self) -> State:
         keys.ensure_client_key()
-        create_mountpoints()
+        note_missing_directories()
         state = State()
         state.save(self.state_file)
         net.create_bridge(self.bridge, f"{self.subnet}.1/24")
@@ -196,7 +196,7 @@ class Lab:
         for rule in state.rules if state else ():
             net.delete_rule(rule)
         self.state_file.unlink(missing_ok=True)
-        remove_mountpoints_if_last()
+        remove_directories_if_last()
 
     def _start_host(self, host: Host, archive: bytes, fresh: bool) -> int:
         """Disks (wiped if `fresh`), network (link up), boot, images. Returns the PID 1."""

@@ -1,20 +1,21 @@
 """What a running lab started, kept in /run/mip-lab/<prefix>.json so that any process can drive or
-stop it; the machine-wide lock; and the mount points the labs had to create."""
+stop it; the machine-wide lock; and the directories labs had to create."""
 
 import contextlib
 import errno
 import json
 import os
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .paths import PRIVATE_DIRS, STATE
+from .paths import DATA, NETNS, PRIVATE_DIRS, STATE
 
-MOUNTPOINTS = STATE / "mountpoints.json"
+CREATED = STATE / "created-directories.json"
 
 
 @dataclass
@@ -57,28 +58,39 @@ def lock(timeout: float = 600.0) -> Iterator[None]:
         yield
 
 
-def create_mountpoints() -> None:
-    """Create the missing mount points for the hosts' private directories (/var/lib/docker when no
-    docker ran here) and remember them, to be removed when the last lab goes down."""
-    created = json.loads(MOUNTPOINTS.read_text()) if MOUNTPOINTS.exists() else []
-    for directory in PRIVATE_DIRS:
+def note_missing_directories() -> None:
+    """Remember which of the directories labs need do not exist yet (the mount points for the
+    hosts' private directories; /run/netns, which `ip netns` creates and bind-mounts), so that
+    the last lab to go down removes them again. Create the mount points."""
+    created = json.loads(CREATED.read_text()) if CREATED.exists() else []
+    for directory in (*PRIVATE_DIRS, str(NETNS)):
         if not os.path.isdir(directory):
-            os.makedirs(directory)
             created.append(directory)
+    for directory in PRIVATE_DIRS:
+        os.makedirs(directory, exist_ok=True)
     STATE.mkdir(parents=True, exist_ok=True)
-    MOUNTPOINTS.write_text(json.dumps(created))
+    CREATED.write_text(json.dumps(created))
 
 
-def remove_mountpoints_if_last() -> None:
-    """When no lab is left: remove the mount points labs created, then the state directory."""
-    if any(path != MOUNTPOINTS for path in STATE.glob("*.json")):
+def _is_mount_point(directory: str) -> bool:
+    """Also true for bind mounts within one file system, unlike os.path.ismount."""
+    with open("/proc/self/mountinfo") as mounts:
+        return any(line.split()[4] == directory for line in mounts)
+
+
+def remove_directories_if_last() -> None:
+    """When no lab is left, remove the directories labs created (if empty) and the lab's own."""
+    if any(path != CREATED for path in STATE.glob("*.json")):
         return
-    if MOUNTPOINTS.exists():
-        for directory in json.loads(MOUNTPOINTS.read_text()):
-            # Not while a lab runs: removing a mount point detaches the mounts made on it in other
-            # mount namespaces. Not if something else put files there since.
+    # Not while a lab runs: removing a mount point detaches the mounts made on it in other mount
+    # namespaces. Not when something else has put files there since.
+    for directory in json.loads(CREATED.read_text()) if CREATED.exists() else []:
+        if os.path.isdir(directory) and not os.listdir(directory):
+            if _is_mount_point(directory):
+                subprocess.run(["umount", directory], check=False, capture_output=True)
             with contextlib.suppress(OSError):
                 os.rmdir(directory)
-        MOUNTPOINTS.unlink()
-    if STATE.exists() and not any(STATE.iterdir()):
-        STATE.rmdir()
+    CREATED.unlink(missing_ok=True)
+    for directory in (DATA, STATE):
+        with contextlib.suppress(OSError):
+            directory.rmdir()

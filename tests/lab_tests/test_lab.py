@@ -244,7 +244,7 @@ def test_down_leaves_nothing_behind(lab: Lab) -> None:
 def assert_nothing_left(lab: Lab) -> None:
     prefix = lab.prefix
     assert not lab.is_up()
-    assert not [name for name in os.listdir("/run/netns") if name.startswith(prefix)]
+    assert not list(Path("/run/netns").glob(f"{prefix}*"))
     assert not [name for name in os.listdir("/sys/class/net") if prefix in name]
     rules = subprocess.run(["iptables", "-S"], capture_output=True, text=True, check=True).stdout
     assert lab.bridge not in rules
