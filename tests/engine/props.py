@@ -96,7 +96,7 @@ def secret_values(value: Any) -> list[str]:
 
 def canonical(value: Any) -> str:
     """A stable text form of the unwrapped value, for comparing inputs."""
-    return json.dumps(unwrap(value), sort_keys=True, separators=(",", ":"))
+    return json.dumps(normalize(unwrap(value)), sort_keys=True, separators=(",", ":"))
 
 
 def rewrap_outputs(
@@ -172,7 +172,7 @@ def parse_duration_ns(text: str) -> int:
     if s in ("0", "+0", "-0"):
         return 0
     sign = 1
-    if s[:1] in "+-":
+    if s and s[0] in "+-":
         sign = -1 if s[0] == "-" else 1
         s = s[1:]
     if not s:

@@ -263,3 +263,17 @@ def command_config(
         "mip-federation:commands": commands,
     }
     return config, ["mip-federation:privateKey"]
+
+
+def docker_config(
+    sshd: Sshd, known_hosts: Path | None = None, **specs: object
+) -> dict[str, object]:
+    """Config for programs/docker: the provider reaches the test dockerd over sshd."""
+    config: dict[str, object] = {
+        "mip-federation:host": sshd.docker_host,
+        "mip-federation:sshOpts": sshd.ssh_opts(known_hosts),
+        "mip-federation:image": IMAGE,
+    }
+    for key, value in specs.items():
+        config[f"mip-federation:{key}"] = value
+    return config

@@ -120,9 +120,7 @@ class DialStdioBridge:
         with contextlib.suppress(OSError, ValueError):
             while chunk := proc.stdout.read1(65536):
                 client.sendall(chunk)
-        with contextlib.suppress(OSError):
-            client.shutdown(socket.SHUT_RDWR)
-        client.close()
+        # Record why ssh ended before the client sees the connection close.
         status = proc.wait()
         stderr = proc.stderr.read().decode(errors="replace")
         if status != 0 and not self._closed:
@@ -131,6 +129,9 @@ class DialStdioBridge:
                 "make sure the URL is valid, and Docker 18.09 or later is installed on the "
                 f"remote host: stderr={stderr}"
             )
+        with contextlib.suppress(OSError):
+            client.shutdown(socket.SHUT_RDWR)
+        client.close()
 
     def close(self) -> None:
         self._closed = True
