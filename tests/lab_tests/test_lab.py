@@ -70,6 +70,7 @@ def test_up_again_with_the_same_size_changes_nothing(lab: Lab) -> None:
 def test_each_host_has_its_own_hostname(lab: Lab) -> None:
     assert [lab.run(h.index, "hostname").stdout.strip() for h in lab.hosts] == ["mipt1", "mipt2"]
     assert lab.run(1, "docker info --format '{{.Name}}'").stdout.strip() == "mipt1"
+    assert lab.docker(2).info()["Name"] == "mipt2"
     assert socket.gethostname() not in ("mipt1", "mipt2")
 
 
