@@ -125,7 +125,7 @@ class Lab:
                 log("up failed: taking the lab down")
                 self._teardown()
                 raise
-        log(f"{self.prefix} lab up: {n} hosts in {time.monotonic() - started:.1f}s")
+        log(f"{self.prefix} lab up: {n} host(s) in {time.monotonic() - started:.1f}s")
 
     def down(self) -> None:
         """Stop everything `up` started and remove what it created. Idempotent."""
@@ -231,9 +231,9 @@ class Lab:
             input,
         )
 
-    def ssh_command(self, index: int, known_hosts: Path | None = None) -> list[str]:
-        """The ssh command line for root on the host, with the lab key and the pinned host keys
-        (or those in `known_hosts`); append the remote command."""
+    def ssh_options(self, known_hosts: Path | None = None) -> list[str]:
+        """ssh options for the lab: its key, the pinned host keys (or those in `known_hosts`), no
+        user or system ssh configuration. Also fit for pulumi-docker's `ssh_opts`."""
         options = {
             "IdentitiesOnly": "yes",
             "BatchMode": "yes",
@@ -244,15 +244,11 @@ class Lab:
             "LogLevel": "ERROR",
         }
         flags = [item for name, value in options.items() for item in ("-o", f"{name}={value}")]
-        return [
-            "ssh",
-            "-F",
-            "/dev/null",
-            "-i",
-            str(CLIENT_KEY),
-            *flags,
-            f"root@{self._host(index).ip}",
-        ]
+        return ["-F", "/dev/null", "-i", str(CLIENT_KEY), *flags]
+
+    def ssh_command(self, index: int, known_hosts: Path | None = None) -> list[str]:
+        """The ssh command line for root on the host; append the remote command."""
+        return ["ssh", *self.ssh_options(known_hosts), f"root@{self._host(index).ip}"]
 
     def ssh(
         self,
