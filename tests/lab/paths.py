@@ -12,7 +12,8 @@ NETNS = Path("/run/netns")  # where `ip netns` pins network namespaces
 SCRIPTS = Path(__file__).parent / "scripts"
 STANDIN = Path(__file__).parent / "standin"
 
-# Directories each host gets its own copy of (bind mounts of DATA/<host>/<same path>).
+# Directories each host gets its own copy of: bind mounts of DATA/<host>/<same path>, made by
+# scripts/boot.sh from the same list.
 PRIVATE_DIRS = ("/run", "/var/lib/docker", "/etc/docker", "/root", "/tmp")
 
 # Environment of every process started on a host: what a root login on Debian would have.
