@@ -13,7 +13,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -335,6 +335,9 @@ class StackSettings(_Model):
     portal: PortalSettings = Field(default_factory=PortalSettings)
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
 @dataclass(frozen=True)
 class FederationConfig:
     """The validated configuration the components are built from."""
@@ -406,20 +409,67 @@ def _describe(error: Any) -> str:
     if kind == "literal_error":
         return f"{path}: {error['msg'].lower()}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if kind.endswith(("_type", "_parsing")):
+        message = f"{message[:1].lower()}{message[1:]}; fix the value's type in the stack file"
     return f"{path}: {message}"
 
 
-def _cross_checks(
-    settings: StackSettings, present: set[str], stack: str, secret_keys: set[str]
-) -> list[str]:
+@dataclass
+class _Parsed:
+    """What validated of each top-level key (None where it did not), for the cross-field checks."""
+
+    raw: dict[str, Any]
+    nodes: list[NodeSettings | None]
+    ssh: SshSettings | None
+    network: NetworkSettings | None
+    exareme: ExaremeSettings | None
+    portal: PortalSettings | None
+
+
+def _parse_fields(raw: dict[str, Any]) -> tuple[_Parsed, list[str]]:
     problems: list[str] = []
-    nodes = settings.nodes
-    managers = [n for n in nodes if n.role == "manager"]
+
+    def parse(model: type[_M], value: Any, loc: tuple[Any, ...]) -> _M | None:
+        try:
+            return model.model_validate(value)
+        except ValidationError as error:
+            for e in error.errors(include_input=False, include_url=False):
+                e["loc"] = loc + tuple(e["loc"])
+                problems.append(_describe(e))
+            return None
+
+    nodes: list[NodeSettings | None] = []
+    if isinstance(raw.get("nodes"), list):
+        nodes = [parse(NodeSettings, n, ("nodes", i)) for i, n in enumerate(raw["nodes"])]
+    parsed = _Parsed(
+        raw=raw,
+        nodes=nodes,
+        ssh=parse(SshSettings, raw.get("ssh", {}), ("ssh",)),
+        network=parse(NetworkSettings, raw.get("network", {}), ("network",)),
+        exareme=parse(ExaremeSettings, raw.get("exareme", {}), ("exareme",)),
+        portal=parse(PortalSettings, raw.get("portal", {}), ("portal",)),
+    )
+    try:
+        StackSettings.model_validate(raw)
+    except ValidationError as error:
+        for e in error.errors(include_input=False, include_url=False):
+            message = _describe(e)
+            if e["loc"][0] not in ("ssh", "network", "exareme", "portal") and not (
+                e["loc"][0] == "nodes" and len(e["loc"]) > 2
+            ):
+                problems.append(message)
+    return parsed, problems
+
+
+def _node_checks(nodes: list[NodeSettings | None], ssh_port: int) -> list[str]:
+    problems: list[str] = []
+    valid = [n for n in nodes if n is not None]
+    managers = [n for n in valid if n.role == "manager"]
     if not nodes:
         problems.append("nodes: is empty; add at least one node with role: manager")
-    elif not managers:
+    elif len(valid) == len(nodes) and not managers:
         problems.append("nodes: no node has role: manager; make the first (central) node a manager")
-    elif len(managers) not in ALLOWED_MANAGER_COUNTS:
+    elif len(valid) == len(nodes) and len(managers) not in ALLOWED_MANAGER_COUNTS:
         problems.append(
             f"nodes: {len(managers)} managers; a swarm needs an odd number of managers "
             f"(one of {', '.join(map(str, ALLOWED_MANAGER_COUNTS))}) to keep quorum; "
@@ -429,13 +479,15 @@ def _cross_checks(
     seen_hosts: dict[str, int] = {}
     seen_addrs: dict[str, int] = {}
     for i, node in enumerate(nodes):
+        if node is None:
+            continue
         if node.name in seen_names:
             problems.append(
                 f"nodes[{i}].name: {node.name!r} is already used by "
                 f"nodes[{seen_names[node.name]}]; node names must be unique"
             )
         seen_names.setdefault(node.name, i)
-        endpoint = f"{node.host.lower()}:{settings.ssh.port}"
+        endpoint = f"{node.host.lower()}:{ssh_port}"
         if endpoint in seen_hosts:
             problems.append(
                 f"nodes[{i}].host: {endpoint} is already used by nodes[{seen_hosts[endpoint]}]; "
@@ -456,43 +508,62 @@ def _cross_checks(
                 f"nodes[{seen_addrs[addr]}]; each node needs its own swarm address"
             )
         seen_addrs.setdefault(addr, i)
+    return problems
 
-    has_file = settings.ssh.private_key_file is not None
-    has_secret = settings.ssh_private_key is not None
-    if has_file == has_secret:
+
+def _secret_checks(parsed: _Parsed, secret_keys: set[str]) -> list[str]:
+    problems: list[str] = []
+    raw = parsed.raw
+    has_file = parsed.ssh is not None and parsed.ssh.private_key_file is not None
+    has_file = has_file or "privateKeyFile" in (raw.get("ssh") or {})
+    if has_file == ("sshPrivateKey" in raw):
         problems.append(
             "ssh.privateKeyFile: set exactly one of ssh.privateKeyFile or the secret "
             "sshPrivateKey (pulumi config set --secret sshPrivateKey < KEYFILE)"
         )
     for key in SECRET_KEYS:
-        if key in present and key not in secret_keys:
+        if key in raw and key not in secret_keys:
             problems.append(
                 f"{key}: is stored in plain text; remove it and set it again with "
                 f"pulumi config set --secret {key} ..."
             )
-    names = {n.name for n in nodes}
-    for alias in settings.ldsm_passwords:
-        if alias not in names:
-            problems.append(
-                f"ldsmPasswords.{alias}: no node is named {alias!r}; "
-                "remove the entry or fix the name to match nodes[].name"
-            )
+    passwords = raw.get("ldsmPasswords")
+    if isinstance(passwords, dict) and isinstance(raw.get("nodes"), list):
+        names = {n.get("name") for n in raw["nodes"] if isinstance(n, dict)}
+        for alias in passwords:
+            if alias not in names:
+                problems.append(
+                    f"ldsmPasswords.{alias}: no node is named {alias!r}; "
+                    "remove the entry or fix the name to match nodes[].name"
+                )
+    return problems
 
-    net = settings.network
-    if net.gateway not in net.subnet or net.gateway in (
-        net.subnet.network_address,
-        net.subnet.broadcast_address,
+
+def _service_checks(parsed: _Parsed, stack: str) -> list[str]:
+    problems: list[str] = []
+    net = parsed.network
+    if net is not None and (
+        net.gateway not in net.subnet
+        or net.gateway in (net.subnet.network_address, net.subnet.broadcast_address)
     ):
         problems.append(
             f"network.gateway: {net.gateway} is not a usable address of network.subnet "
             f"{net.subnet}; pick a host address inside the subnet, e.g. "
             f"{net.subnet.broadcast_address - 1}"
         )
+    if net is not None and not net.subnet.subnet_of(ipaddress.IPv4Network("10.20.0.0/16")):
+        pulumi.log.warn(
+            "network.subnet: outside 10.20.0.0/16; the hbpmip/exareme images find their overlay "
+            "address with 'ifconfig | grep 10.20' and will not start"
+        )
     strict = stack == "prod" or stack.startswith("prod-")
-    for field, image in (
-        ("exareme.image", settings.exareme.image),
-        ("exareme.keystoreImage", settings.exareme.keystore_image),
-    ):
+    images = []
+    if parsed.exareme is not None:
+        images = [
+            ("exareme.image", parsed.exareme.image),
+            ("exareme.keystoreImage", parsed.exareme.keystore_image),
+        ]
+    for field, image in images:
         if is_floating_tag(image):
             message = (
                 f"{field}: {image!r} has no fixed tag (untagged or :latest); "
@@ -502,13 +573,8 @@ def _cross_checks(
                 problems.append(message)
             else:
                 pulumi.log.warn(message)
-    if is_floating_tag(settings.portal.image):
-        pulumi.log.warn(f"portal.image: {settings.portal.image!r} has no fixed tag; pin a version")
-    if not net.subnet.subnet_of(ipaddress.IPv4Network("10.20.0.0/16")):
-        pulumi.log.warn(
-            "network.subnet: outside 10.20.0.0/16; the hbpmip/exareme images find their overlay "
-            "address with 'ifconfig | grep 10.20' and will not start"
-        )
+    if parsed.portal is not None and is_floating_tag(parsed.portal.image):
+        pulumi.log.warn(f"portal.image: {parsed.portal.image!r} has no fixed tag; pin a version")
     return problems
 
 
@@ -545,15 +611,15 @@ def _secret_keys() -> set[str]:
 
 def validate(raw: dict[str, Any], stack: str, secret_keys: set[str]) -> StackSettings:
     """Validate raw config values (keys without namespace); raise ConfigError with every problem."""
-    try:
-        settings = StackSettings.model_validate(raw)
-    except ValidationError as error:
-        problems = [_describe(e) for e in error.errors(include_input=False, include_url=False)]
-        raise ConfigError(problems) from None
-    problems = _cross_checks(settings, set(raw), stack, secret_keys)
+    parsed, problems = _parse_fields(raw)
+    ssh_port = parsed.ssh.port if parsed.ssh is not None else 22
+    if isinstance(raw.get("nodes"), list):
+        problems += _node_checks(parsed.nodes, ssh_port)
+    problems += _secret_checks(parsed, secret_keys)
+    problems += _service_checks(parsed, stack)
     if problems:
         raise ConfigError(problems)
-    return settings
+    return StackSettings.model_validate(raw)
 
 
 def load_config() -> FederationConfig:

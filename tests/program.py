@@ -176,10 +176,16 @@ def _config_value(value: Any) -> str:
 
 
 def evaluate(
-    config: dict[str, Any], secrets: dict[str, Any] | None = None, stack: str = "test"
+    config: dict[str, Any],
+    secrets: dict[str, Any] | None = None,
+    stack: str = "test",
+    into: Evaluation | None = None,
 ) -> Evaluation:
-    """Run __main__.py with `config` (keys without namespace) and `secrets` (marked secret)."""
-    evaluation = Evaluation()
+    """Run __main__.py with `config` (keys without namespace) and `secrets` (marked secret).
+
+    Records into `into` when given, so a caller still sees what was registered if it raises.
+    """
+    evaluation = into if into is not None else Evaluation()
     all_config = {f"{NAMESPACE}:{k}": _config_value(v) for k, v in config.items()}
     secrets = secrets or {}
     all_config.update({f"{NAMESPACE}:{k}": _config_value(v) for k, v in secrets.items()})
@@ -193,8 +199,14 @@ def evaluate(
     )
     settings.SETTINGS.engine = _LogCapture(evaluation)
     try:
-        runpy.run_path(str(MAIN), run_name="__main__")
+        failure: BaseException | None = None
+        try:
+            runpy.run_path(str(MAIN), run_name="__main__")
+        except BaseException as error:  # re-raised once outstanding RPCs settle, as Pulumi does
+            failure = error
         loop.run_until_complete(wait_for_rpcs())
+        if failure is not None:
+            raise failure
         root = settings.get_root_resource()
         assert root is not None
         for name, value in root.outputs.items():  # type: ignore[attr-defined]

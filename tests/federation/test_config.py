@@ -368,4 +368,5 @@ def test_secret_values_never_echoed():
     text = str(caught.value)
     assert "sshPrivateKey" in text and "ldsmPasswords.hug" in text
     assert "secretmaterial" not in text and "hunter2" not in text
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None or caught.value.__suppress_context__

@@ -1,0 +1,124 @@
+"""The whole program under mocks: stack files, outputs, invalid input, and secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from federation.config import ConfigError
+from tests.program import (
+    MANAGER_TOKEN,
+    ROOT,
+    TEST_PRIVATE_KEY,
+    WORKER_TOKEN,
+    Evaluation,
+    evaluate,
+    load_stack_file,
+)
+
+STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
+
+
+def stack_inputs(path: Path, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    config, secrets = load_stack_file(path)
+    key_file = config.get("ssh", {}).get("privateKeyFile")
+    if key_file and not Path(key_file).expanduser().is_file():
+        # A lab key lives in a git-ignored folder: evaluate with a stand-in file.
+        stand_in = tmp_path / "id_ed25519"
+        stand_in.write_text(TEST_PRIVATE_KEY)
+        config["ssh"]["privateKeyFile"] = str(stand_in)
+    return config, secrets
+
+
+def test_prod_and_dev_stack_files_exist():
+    assert {p.name for p in STACK_FILES} >= {"Pulumi.prod.yaml", "Pulumi.dev.yaml"}
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
+def test_stack_file_evaluates(path, tmp_path):
+    config, secrets = stack_inputs(path, tmp_path)
+    stack = path.name.split(".")[1]
+    ev = evaluate(config, secrets, stack=stack)
+    nodes = config["nodes"]
+    assert len(ev.commands) == 1 + 2 * (len(nodes) - 1) + 1
+    assert len(ev.services) == 2 + len(nodes) - 1
+    assert [n["name"] for n in ev.outputs["nodes"]] == [n["name"] for n in nodes]
+
+
+def test_prod_stack_is_encrypted_pinned_and_host_key_checked(tmp_path):
+    config, secrets = stack_inputs(ROOT / "Pulumi.prod.yaml", tmp_path)
+    ev = evaluate(config, secrets, stack="prod")
+    assert ev.named("overlay-network").plain["options"] == {"encrypted": ""}
+    for command in ev.commands:
+        assert command.plain["connection"]["hostKey"].startswith("ssh-ed25519 ")
+    assert ev.outputs["exaremeUrl"] == "http://192.0.2.10:9090/mining/query"
+    assert ev.outputs["leaderAddress"] == "192.0.2.10"
+
+
+def test_outputs(run, config):
+    ev = run(config)
+    assert ev.outputs == {
+        "leaderAddress": "192.0.2.10",
+        "swarmId": "swarmid0123456789",
+        "exaremeUrl": "http://192.0.2.10:9090/mining/query",
+        "portalUrl": "http://192.0.2.10:8080/",
+        "nodes": [
+            {"name": "chuv", "role": "manager", "host": "192.0.2.10"},
+            {"name": "hug", "role": "worker", "host": "198.51.100.21"},
+            {"name": "brescia", "role": "worker", "host": "203.0.113.31"},
+            {"name": "lille", "role": "worker", "host": "203.0.113.41"},
+        ],
+    }
+    assert not ev.secret_outputs
+
+
+def test_invalid_config_registers_nothing(config, secrets):
+    config["nodes"][0]["role"] = "worker"
+    config["nodse"] = []
+    evaluation = Evaluation()
+    with pytest.raises(ConfigError) as caught:
+        evaluate(config, secrets, into=evaluation)
+    assert [r.typ for r in evaluation.resources] == []
+    assert "nodse: unknown key" in str(caught.value)
+    assert "nodes: no node has role: manager" in str(caught.value)
+
+
+def secret_values(secrets: dict[str, Any]) -> list[str]:
+    return [
+        WORKER_TOKEN,
+        MANAGER_TOKEN,
+        secrets["sshPrivateKey"],
+        "fake-test-key-material",
+        *secrets["ldsmPasswords"].values(),
+    ]
+
+
+def test_secrets_never_appear_in_plain_inputs_commands_outputs_or_logs(run, config, secrets):
+    config["nodes"][2]["role"] = "manager"
+    config["nodes"][3]["role"] = "manager"
+    ev = run(config, secrets)
+    needles = secret_values(secrets)
+    visible = json.dumps([r.visible for r in ev.resources], default=str)
+    commands = json.dumps(
+        [{k: c.plain.get(k) for k in ("create", "update", "delete")} for c in ev.commands]
+    )
+    exported = json.dumps(ev.outputs)
+    for needle in needles:
+        assert needle not in visible, "a secret is visible in a recorded input"
+        assert needle not in commands, "a secret is in a command line"
+        assert needle not in exported, "a secret is exported"
+        assert not any(needle in line for line in ev.logs), "a secret is logged"
+    # The secrets did reach the resources, as secrets:
+    plain = json.dumps([r.plain for r in ev.resources], default=str)
+    assert all(needle in plain for needle in needles[:2] + needles[3:])
+
+
+def test_resource_names_do_not_depend_on_list_positions(run, config):
+    before = {(r.typ, r.name): r.plain for r in run(config).resources}
+    config["nodes"] = [config["nodes"][0], *reversed(config["nodes"][1:])]
+    after = {(r.typ, r.name): r.plain for r in run(config).resources}
+    assert set(after) == set(before)
+    assert after == before
