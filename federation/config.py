@@ -130,9 +130,7 @@ def is_floating_tag(image: str) -> bool:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, frozen=True
-    )
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, frozen=True)
 
 
 class SshSettings(_Model):

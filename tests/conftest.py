@@ -42,3 +42,6 @@ def run():
         return evaluate(config, VALID_SECRETS if secrets is None else secrets, stack)
 
     return _run
+
+
+from tests.lab.fixture import lab  # noqa: E402, F401  (session fixture: the 5-host local lab)

@@ -148,10 +148,11 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.evaluation = mocks.evaluation
+        self.lock = mocks.lock
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:  # gRPC method name
         response = super().RegisterResource(request)
-        with threading.Lock():
+        with self.lock:
             for recorded in reversed(self.evaluation.resources):
                 if recorded.name == request.name and recorded.typ == request.type:
                     recorded.parent = request.parent
@@ -166,7 +167,7 @@ class _LogCapture(MockEngine):
         super().__init__(None)
         self.evaluation = evaluation
 
-    def Log(self, request: Any) -> None:  # noqa: N802 - gRPC method name
+    def Log(self, request: Any) -> None:  # gRPC method name
         if request.severity >= engine_pb2.WARNING:
             self.evaluation.logs.append(request.message)
 

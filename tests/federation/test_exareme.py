@@ -114,4 +114,5 @@ def test_image_change_updates_services_and_leaves_every_command_identical(run, c
         for s in after.services
         if s.plain != next(b for b in before.services if b.name == s.name).plain
     }
-    assert changed == {"exareme-master"} | {f"exareme-worker-{n}" for n in ("hug", "brescia", "lille")}
+    workers = {f"exareme-worker-{n}" for n in ("hug", "brescia", "lille")}
+    assert changed == {"exareme-master"} | workers

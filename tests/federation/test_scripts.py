@@ -19,7 +19,7 @@ NASTY = [
     "a; touch /tmp/canary",
     "$(touch /tmp/canary)",
     "`touch /tmp/canary`",
-    "it's \"quoted\"",
+    'it\'s "quoted"',
     "line1\nline2",
     "--force",
     "",
