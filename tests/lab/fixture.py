@@ -34,7 +34,12 @@ def lab_fixture(
     def fixture() -> Iterator[Lab]:
         if os.geteuid() != 0:
             pytest.skip("the local lab needs root (network namespaces, mounts, dockerd)")
-        lab = Lab()
+        # MIP_LAB_PREFIX / MIP_LAB_SUBNET select another lab, so that several sessions can run
+        # lab tests side by side on one machine.
+        lab = Lab(
+            prefix=os.environ.get("MIP_LAB_PREFIX", "mip"),
+            subnet=os.environ.get("MIP_LAB_SUBNET", "10.231.0"),
+        )
         was_up = lab.is_up()
         lab.up(hosts, extra_images)
         if was_up:
