@@ -114,7 +114,12 @@ def _check_env(value: dict[str, str], reserved: frozenset[str]) -> dict[str, str
 
 def image_problem(image: str) -> str | None:
     """Why an image reference is malformed, or None."""
-    if not IMAGE_RE.match(image) or len(image) > 255:
+    match = IMAGE_RE.match(image)
+    domain = match.group("domain") if match else None
+    # As in Docker, a first component is a registry only if it has a '.' or ':' or is localhost.
+    if domain and not ("." in domain or ":" in domain or domain == "localhost"):
+        match = None if domain.lower() != domain else match
+    if match is None or len(image) > 255:
         return (
             "is not a valid image reference; use repository[:tag][@sha256:digest], "
             "e.g. hbpmip/exareme:v5"
@@ -526,7 +531,8 @@ def _secret_checks(parsed: _Parsed, secret_keys: set[str]) -> list[str]:
                 f"pulumi config set --secret {key} ..."
             )
     passwords = raw.get("ldsmPasswords")
-    if isinstance(passwords, dict) and isinstance(raw.get("nodes"), list):
+    nodes_valid = bool(parsed.nodes) and all(n is not None for n in parsed.nodes)
+    if isinstance(passwords, dict) and nodes_valid:
         names = {n.get("name") for n in raw["nodes"] if isinstance(n, dict)}
         for alias in passwords:
             if alias not in names:
