@@ -95,7 +95,18 @@ def _run_program(engine: Engine, program_dir: Path, parallel: int) -> str | None
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    executor = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="engine-step")
+    # Each executor thread gets its own event loop up front (the mock monitor needs one to
+    # (de)serialize), so the loops can be closed cleanly when the run ends.
+    thread_loops: list[asyncio.AbstractEventLoop] = []
+
+    def _thread_loop() -> None:
+        thread_loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(thread_loop)
+        thread_loops.append(thread_loop)
+
+    executor = ThreadPoolExecutor(
+        max_workers=parallel, thread_name_prefix="engine-step", initializer=_thread_loop
+    )
     loop.set_default_executor(executor)
     saved_cwd, saved_path, saved_argv = os.getcwd(), list(sys.path), list(sys.argv)
     os.chdir(program_dir)
@@ -116,6 +127,8 @@ def _run_program(engine: Engine, program_dir: Path, parallel: int) -> str | None
                 loop.run_until_complete(task)
         loop.close()
         executor.shutdown(wait=True)
+        for thread_loop in thread_loops:
+            thread_loop.close()
         os.chdir(saved_cwd)
         sys.path[:] = saved_path
         sys.argv = saved_argv

@@ -143,23 +143,31 @@ def run_sshd(docker_sock: str | None = None) -> Iterator[Sshd]:
         config.write_text(_sshd_config(root, port, docker_sock))
         log = open(root / "sshd.log", "wb")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=log)
-        sshd = Sshd(
-            root=root,
-            port=port,
-            host_key=" ".join(host_pub.split()[:2]),
-            other_host_key=" ".join(other_pub.split()[:2]),
-            client_key=client_key,
-            client_key_file=root / "client_ed25519",
-            known_hosts=known_hosts,
-            proc=proc,
-        )
-        wait_for(
-            lambda: socket.create_connection(("127.0.0.1", port), 1).close() or True, 10, "sshd"
-        )
-        yield sshd
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+        try:
+            sshd = Sshd(
+                root=root,
+                port=port,
+                host_key=" ".join(host_pub.split()[:2]),
+                other_host_key=" ".join(other_pub.split()[:2]),
+                client_key=client_key,
+                client_key_file=root / "client_ed25519",
+                known_hosts=known_hosts,
+                proc=proc,
+            )
+            wait_for(
+                lambda: socket.create_connection(("127.0.0.1", port), 1).close() or True,
+                10,
+                "sshd",
+            )
+            yield sshd
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
