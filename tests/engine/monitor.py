@@ -48,7 +48,7 @@ class EngineMonitor(MockMonitor):
         if request.type == STACK_TYPE:
             self.engine.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        _ensure_event_loop()
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
         inputs = normalize(rpc.deserialize_properties(request.object))
         reg = Registration(
             urn=urn,
@@ -74,7 +74,7 @@ class EngineMonitor(MockMonitor):
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=obj)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        _ensure_event_loop()
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
         outputs = normalize(rpc.deserialize_properties(request.outputs))
         self.engine.register_outputs(request.urn, outputs)
         return empty_pb2.Empty()

@@ -114,9 +114,11 @@ def _run_program(engine: Engine, program_dir: Path, parallel: int) -> str | None
     sys.argv = [str(main)]
     error: str | None = None
     try:
-        loop.run_until_complete(
-            run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__"))
-        )
+
+        def program() -> None:
+            runpy.run_path(str(main), run_name="__main__")
+
+        loop.run_until_complete(run_in_stack(program))
     except BaseException as exc:
         error = _program_error(exc)
         loop.run_until_complete(_drain(engine))

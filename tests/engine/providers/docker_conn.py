@@ -118,7 +118,7 @@ class DialStdioBridge:
         sender = threading.Thread(target=upstream, daemon=True)
         sender.start()
         with contextlib.suppress(OSError, ValueError):
-            while chunk := proc.stdout.read1(65536):
+            while chunk := proc.stdout.read1(65536):  # type: ignore[attr-defined]
                 client.sendall(chunk)
         # Record why ssh ended before the client sees the connection close.
         status = proc.wait()

@@ -59,7 +59,7 @@ def _api_message(exc: docker.errors.APIError) -> str:
 
 
 def _missing(exc: docker.errors.APIError) -> bool:
-    return exc.status_code == 404
+    return bool(exc.status_code == 404)
 
 
 class NetworkHandler(DockerHandler):

@@ -281,7 +281,8 @@ def task_template(task: dict[str, Any]) -> dict[str, Any]:
 def _driver_opts(opts: list[str] | None) -> dict[str, str] | None:
     if not opts:
         return None
-    return dict(o.split("=", 1) if "=" in o else (o, "") for o in opts)
+    pairs = [o.split("=", 1) if "=" in o else [o, ""] for o in opts]
+    return {key: value for key, value in pairs}
 
 
 def service_mode(mode: dict[str, Any] | None) -> dict[str, Any]:
