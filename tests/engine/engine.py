@@ -108,6 +108,10 @@ class Engine:
                 self.inflight -= 1
 
     def register(self, reg: Registration) -> tuple[str, dict[str, Any]]:
+        with self.lock:
+            duplicate = reg.urn in self.new
+        if duplicate:
+            raise self._fail(reg.name, ProviderError(f"Duplicate resource URN '{reg.urn}'"))
         if not reg.custom:
             entry = ResourceState(
                 urn=reg.urn,

@@ -116,3 +116,15 @@ def test_cli_deploy_and_destroy(tmp_path: Path) -> None:
     gone = run_cli("destroy", str(stack_file))
     assert gone.returncode == 0, gone.stderr
     assert json.loads(gone.stdout) == {}
+
+
+def test_duplicate_urns_are_refused(tmp_path: Path) -> None:
+    program = write_program(
+        tmp_path / "prog",
+        "import pulumi\n"
+        "pulumi.ComponentResource('test:index:Group', 'same')\n"
+        "pulumi.ComponentResource('test:index:Group', 'same')\n",
+    )
+    result = deploy(program, "dev", {}, [], tmp_path / "state.json")
+    assert [name for name, _ in result.errors] == ["same"]
+    assert "Duplicate resource URN" in result.errors[0][1]
