@@ -65,12 +65,12 @@ def swarm_nodes(lab: Lab, leader: int = 1) -> dict[str, dict[str, str]]:
         lab,
         leader,
         "docker node ls -q | xargs docker node inspect --format "
-        '\'{{.Description.Hostname}} {{.Spec.Role}} {{index .Spec.Labels "name"}} '
-        "{{.Status.State}} {{.Spec.Availability}} {{.ID}}'",
+        '\'{{.Description.Hostname}}|{{.Spec.Role}}|{{index .Spec.Labels "name"}}|'
+        "{{.Status.State}}|{{.Spec.Availability}}|{{.ID}}'",
     )
     table = {}
     for line in out.splitlines():
-        host, role, label, state, availability, node_id = line.split()
+        host, role, label, state, availability, node_id = line.split("|")
         table[host] = {
             "role": role,
             "name": label,

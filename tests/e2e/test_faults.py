@@ -1,0 +1,132 @@
+"""Faults on the lab: each ends with a redeploy that heals and a swarm that matches the stack."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.conftest import running_tasks, sh, swarm_nodes, swarm_state, wait_for
+
+pytestmark = pytest.mark.lab
+
+FOUR = ["chuv", "hug", "bern", "zurich"]
+EXPECTED = {
+    "mip1": ("manager", "chuv"),
+    "mip2": ("worker", "hug"),
+    "mip3": ("worker", "bern"),
+    "mip4": ("worker", "zurich"),
+}
+# A dead node must fail within the SSH dial limits (3 x 10 s) plus the commands' own work: a
+# bound that proves the deploy does not hang, not a speed measurement.
+DEAD_NODE_BOUND = 90
+
+
+def roles_and_labels(lab) -> dict[str, tuple[str, str]]:
+    return {h: (n["role"], n["name"]) for h, n in swarm_nodes(lab).items()}
+
+
+def assert_healed(federation, config) -> None:
+    result = federation.deploy(config)
+    assert result.ok, result.errors
+    lab = federation.lab
+    names = [n["name"] for n in config["nodes"]]
+    assert roles_and_labels(lab) == {
+        f"mip{i + 1}": EXPECTED[f"mip{i + 1}"] for i in range(len(names))
+    }
+    assert all(n["state"] == "ready" for n in swarm_nodes(lab).values())
+    workers = {f"exareme-worker-{n}" for n in names[1:]}
+    wait_for(
+        lambda: set(running_tasks(lab)) >= {"exareme-keystore", "exareme-master"} | workers,
+        timeout=90,
+        what="every service running after the healing redeploy",
+    )
+
+
+def test_unreachable_worker_fails_alone_and_a_redeploy_completes_it(federation):
+    lab = federation.lab
+    config = federation.config(FOUR)
+    lab.link_down(3)
+    started = time.monotonic()
+    result = federation.deploy(config)
+    elapsed = time.monotonic() - started
+    print(f"deploy with one dead node failed after {elapsed:.1f}s")
+    errors = dict(result.errors)
+    assert set(errors) == {"join-bern"}, result.errors
+    assert "10.231.0.13" in errors["join-bern"]
+    assert elapsed < DEAD_NODE_BOUND
+    assert roles_and_labels(lab) == {h: EXPECTED[h] for h in ("mip1", "mip2", "mip4")}
+
+    lab.link_up(3)
+    assert_healed(federation, config)
+
+
+def test_wrong_ssh_key_for_one_node(federation):
+    lab = federation.lab
+    config = federation.config(FOUR)
+    lab.run(
+        2,
+        "cp /root/.ssh/authorized_keys /root/.ssh/authorized_keys.good && "
+        "ssh-keygen -q -t ed25519 -N '' -f /root/other && "
+        "cp /root/other.pub /root/.ssh/authorized_keys",
+    )
+    result = federation.deploy(config)
+    errors = dict(result.errors)
+    assert set(errors) == {"join-hug"}, result.errors
+    assert "unable to authenticate" in errors["join-hug"] or "Authentication" in errors["join-hug"]
+    assert set(swarm_nodes(lab)) == {"mip1", "mip3", "mip4"}
+
+    lab.run(2, "cp /root/.ssh/authorized_keys.good /root/.ssh/authorized_keys")
+    assert_healed(federation, config)
+
+
+def test_node_already_in_another_swarm_is_refused_and_left_untouched(federation):
+    lab = federation.lab
+    config = federation.config(FOUR)
+    lab.run(4, "docker swarm init --advertise-addr 10.231.0.14 >/dev/null")
+    foreign = sh(lab, 4, "docker info --format '{{.Swarm.Cluster.ID}}'")
+    result = federation.deploy(config)
+    errors = dict(result.errors)
+    assert set(errors) == {"join-zurich"}, result.errors
+    assert "node zurich: already belongs to another swarm" in errors["join-zurich"]
+    assert sh(lab, 4, "docker info --format '{{.Swarm.Cluster.ID}}'") == foreign
+    assert set(swarm_nodes(lab)) == {"mip1", "mip2", "mip3"}
+
+    lab.run(4, "docker swarm leave --force >/dev/null")
+    assert_healed(federation, config)
+
+
+def test_rebooted_worker_rejoins_by_itself_and_redeploy_changes_nothing(federation):
+    lab = federation.lab
+    config = federation.config(FOUR[:3])
+    assert federation.deploy(config).ok
+    lab.reboot(3)
+    wait_for(
+        lambda: swarm_nodes(lab)["mip3"]["state"] == "ready" and swarm_state(lab, 3) == "active",
+        timeout=90,
+        what="mip3 back in the swarm after its reboot",
+    )
+    wait_for(lambda: "exareme-worker-bern" in running_tasks(lab), timeout=90, what="bern's task")
+    again = federation.deploy(config)
+    assert again.ok, again.errors
+    assert {o["op"] for o in again.operations} == {"same"}
+    assert roles_and_labels(lab) == {h: EXPECTED[h] for h in ("mip1", "mip2", "mip3")}
+
+
+def test_destroy_with_an_unreachable_worker_then_again_after_link_up(federation):
+    lab = federation.lab
+    config = federation.config(FOUR)
+    assert federation.deploy(config).ok
+    lab.link_down(4)
+    first = federation.destroy()
+    errors = dict(first.errors)
+    assert "join-zurich" in errors and "10.231.0.14" in errors["join-zurich"]
+    assert swarm_state(lab, 2) == "inactive" and swarm_state(lab, 3) == "inactive"
+    assert sh(lab, 1, "docker service ls -q") == ""
+
+    lab.link_up(4)
+    second = federation.destroy()
+    assert second.ok, second.errors
+    for index in range(1, 5):
+        assert swarm_state(lab, index) == "inactive"
+        assert sh(lab, index, "docker ps -aq") == ""
