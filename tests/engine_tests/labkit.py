@@ -198,8 +198,15 @@ def _busybox_tar(path: Path) -> None:
             tar.addfile(info)
 
 
+def _link_exists(name: str) -> bool:
+    return Path("/sys/class/net", name).exists()
+
+
 @contextlib.contextmanager
 def run_dockerd() -> Iterator[Dockerd]:
+    # A swarm task on an overlay network makes dockerd create docker_gwbridge in this (root)
+    # network namespace; remove it afterwards unless it was already there.
+    gwbridge_before = _link_exists("docker_gwbridge")
     root = Path(tempfile.mkdtemp(prefix="engd-", dir="/tmp"))
     sock = str(root / "d.sock")
     log = open(root / "dockerd.log", "wb")  # noqa: SIM115 - closed with the process
@@ -246,6 +253,8 @@ def run_dockerd() -> Iterator[Dockerd]:
         subprocess.run(["umount", "-R", str(root / "x")], capture_output=True, check=False)
         subprocess.run(["umount", "-R", str(root / "data")], capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
+        if not gwbridge_before and _link_exists("docker_gwbridge"):
+            subprocess.run(["ip", "link", "delete", "docker_gwbridge"], check=False)
 
 
 def write_program(directory: Path, body: str) -> Path:
