@@ -1,7 +1,7 @@
 """Shell scripts that run on the hosts, kept as readable files in scripts/.
 
 A rendered script is its parameters as shell assignments (every value shlex-quoted) followed by
-the script text. No secret is ever a parameter: secrets travel on the command's stdin.
+the script's code. No secret is ever a parameter: secrets travel on the command's stdin.
 """
 
 from __future__ import annotations
@@ -26,4 +26,7 @@ def render(name: str, **params: str) -> str:
         if not _PARAM_RE.match(key):
             raise ValueError(f"script parameter name {key!r} is not an upper-case shell name")
         assignments.append(f"{key}={shlex.quote(value)}")
-    return "\n".join(assignments) + "\n" + script_text(name)
+    # Comments stay in the files; commands carry only code, which keeps previews and the
+    # provider's error messages (they quote the whole command) short.
+    body = [line for line in script_text(name).splitlines() if not line.startswith("#")]
+    return "\n".join(assignments + body) + "\n"

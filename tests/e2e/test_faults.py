@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -130,3 +131,29 @@ def test_destroy_with_an_unreachable_worker_then_again_after_link_up(federation)
     for index in range(1, 5):
         assert swarm_state(lab, index) == "inactive"
         assert sh(lab, index, "docker ps -aq") == ""
+
+
+def test_manager_dockerd_restarted_mid_deploy(federation):
+    lab = federation.lab
+    config = federation.config(FOUR)
+    outcome: list = []
+    deploying = threading.Thread(target=lambda: outcome.append(federation.deploy(config)))
+    deploying.start()
+    wait_for(lambda: swarm_state(lab, 1) == "active", timeout=60, interval=0.05, what="swarm init")
+    lab.restart_dockerd(1)
+    deploying.join()
+    first = outcome[0]
+    print(f"deploy across the manager's dockerd restart: ok={first.ok} errors={first.errors}")
+    for name, message in first.errors:
+        assert name and message, "every failure names its resource and says why"
+
+    assert_healed(federation, config)
+    # No node is left half-joined: every host is an active member of the one swarm.
+    swarm_id = sh(lab, 1, "docker info --format '{{.Swarm.Cluster.ID}}'")
+    for index in range(2, 5):
+        assert swarm_state(lab, index) == "active"
+        managers = sh(
+            lab, index, "docker info --format '{{range .Swarm.RemoteManagers}}{{.Addr}}{{end}}'"
+        )
+        assert managers == "10.231.0.11:2377"
+    assert len(swarm_nodes(lab)) == 4 and swarm_id

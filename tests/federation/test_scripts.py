@@ -54,7 +54,7 @@ def test_scripts_parse_and_pass_shellcheck(name):
 def test_rendered_parameters_reach_a_real_shell_verbatim(value, tmp_path):
     canary = tmp_path / "canary"
     rendered = render("node_set", NODE=value.replace("/tmp/canary", str(canary)))
-    assignments = rendered.split("# On the leader")[0]
+    assignments = rendered.split("set -eu")[0]
     result = subprocess.run(
         ["sh", "-c", assignments + 'printf %s "$NODE"'],
         capture_output=True,
