@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -43,7 +43,7 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 MAIN: Final = ROOT / "__main__.py"
 SCRIPTS: Final = ("join", "leave", "node_remove", "node_set", "swarm_init")
 
-SECRET: Final = "[secret]"
+SECRET: Final = "[secret]"  # noqa: S105 (a placeholder, not a password)
 """How a secret is shown; also the value every secret config entry is evaluated with."""
 
 COMMAND: Final = "command:remote:Command"
@@ -144,7 +144,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.stub = stub
         self.lock = threading.Lock()
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[Any, Any]]:
         with self.lock:
             self.evaluation.resources.append(
                 Recorded(args.typ, args.name, args.inputs, args.provider)
@@ -163,8 +165,8 @@ class RecordingMonitor(MockMonitor):
         self.evaluation = mocks.evaluation
         self.lock = mocks.lock
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:  # gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         with self.lock:
             for recorded in reversed(self.evaluation.resources):
                 if recorded.name == request.name and recorded.typ == request.type:
@@ -180,7 +182,7 @@ class _LogCapture(MockEngine):
         super().__init__(None)
         self.evaluation = evaluation
 
-    def Log(self, request: Any) -> None:  # noqa: N802 (gRPC method name)
+    def Log(self, request: Any) -> None:  # gRPC method name
         if request.severity >= engine_pb2.WARNING:
             self.evaluation.logs.append(request.message)
 
@@ -358,6 +360,11 @@ class Plan:
     warnings: list[str]
 
 
+def _parent_name(urn: str) -> str:
+    """The parent's name; empty for the stack itself, whose name holds the stack name."""
+    return "" if "::pulumi:pulumi:Stack::" in urn else _urn_name(urn)
+
+
 def _urn_name(urn: str) -> str:
     """The name in a URN, or in a provider reference `URN::ID`."""
     parts = urn.split("::")
@@ -398,10 +405,8 @@ def _provider_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     decoded: dict[str, Any] = {}
     for key, value in inputs.items():
         if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
+            with suppress(json.JSONDecodeError):
                 value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
         decoded[key] = value
     return decoded
 
@@ -476,7 +481,7 @@ def make_plan(stack: str, *, root: Path = ROOT, file: Path | None = None) -> Pla
             PlannedResource(
                 typ=recorded.typ,
                 name=recorded.name,
-                parent=_urn_name(recorded.parent),
+                parent=_parent_name(recorded.parent),
                 provider=_urn_name(recorded.provider or ""),
                 node=None,
                 depends_on=sorted(_urn_name(d) for d in recorded.dependencies),
