@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
@@ -37,11 +38,10 @@ from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.stack import wait_for_rpcs
 
 from federation.config import NAMESPACE, ConfigError
-from federation.scripts import script_text
+from federation.scripts import render
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 MAIN: Final = ROOT / "__main__.py"
-SCRIPTS: Final = ("join", "leave", "node_remove", "node_set", "swarm_init")
 
 SECRET: Final = "[secret]"  # noqa: S105 (a placeholder, not a password)
 """How a secret is shown; also the value every secret config entry is evaluated with."""
@@ -540,10 +540,20 @@ PARENT_WIDTH: Final = 16
 KEY_WIDTH: Final = 44
 
 
+def script_names() -> list[str]:
+    """The host scripts in federation/scripts/, longest code first (the most specific match)."""
+    names = [
+        entry.name.removesuffix(".sh")
+        for entry in resources.files("federation").joinpath("scripts").iterdir()
+        if entry.name.endswith(".sh")
+    ]
+    return sorted(names, key=lambda name: (-len(render(name)), name))
+
+
 def script_summary(text: str) -> str | None:
     """`join.sh sha256:<12 hex> NODE=hug ...` for a rendered host script, else None."""
-    for name in SCRIPTS:
-        body = script_text(name)
+    for name in script_names():
+        body = render(name)  # the script's code, without parameters
         if text.endswith(body):
             digest = hashlib.sha256(body.encode()).hexdigest()[:12]
             params = " ".join(text[: -len(body)].split("\n")).strip()
