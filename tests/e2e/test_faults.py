@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
+import yaml
 
 from tests.e2e.conftest import running_tasks, sh, swarm_nodes, swarm_state, wait_for
+from tests.program import ROOT
 
 pytestmark = pytest.mark.lab
 
@@ -157,3 +163,51 @@ def test_manager_dockerd_restarted_mid_deploy(federation):
         )
         assert managers == "10.231.0.11:2377"
     assert len(swarm_nodes(lab)) == 4 and swarm_id
+
+
+INTERRUPT_POINTS = {
+    "after swarm init": "docker info --format '{{.Swarm.LocalNodeState}}' | grep -qx active",
+    "after the network": "docker network ls --format '{{.Name}}' | grep -qx mip-federation",
+    "after a service": "docker service ls --format '{{.Name}}' | grep -q exareme",
+}
+
+
+@pytest.mark.parametrize("point", list(INTERRUPT_POINTS))
+def test_interrupted_deploy_then_redeploy_converges(federation, tmp_path, point):
+    lab = federation.lab
+    config = federation.config(FOUR)
+    stack_file = tmp_path / "Pulumi.e2e.yaml"
+    stack_file.write_text(
+        yaml.safe_dump({"config": {f"mip-federation:{k}": v for k, v in config.items()}})
+    )
+    deploying = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.engine",
+            "deploy",
+            str(stack_file),
+            "--state",
+            str(federation.state_file),
+            "--program-dir",
+            str(ROOT),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    wait_for(
+        lambda: lab.run(1, INTERRUPT_POINTS[point], check=False).returncode == 0,
+        timeout=60,
+        interval=0.05,
+        what=point,
+    )
+    os.killpg(deploying.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's process group
+    _, stderr = deploying.communicate(timeout=120)
+    print(f"interrupted deploy exited {deploying.returncode}: {stderr.decode()[-400:]}")
+    assert deploying.returncode != 0
+
+    assert_healed(federation, config)
+    again = federation.deploy(config)
+    assert {o["op"] for o in again.operations} == {"same"}
