@@ -49,7 +49,7 @@ from federation.ssh import host_port
 
 Status = Literal["OK", "DRIFT", "ERROR"]
 DEFAULT_TIMEOUT = 10.0
-SECRET_PLACEHOLDER = "[secret: not decrypted by the doctor]"
+UNDECRYPTED = "[secure value: the doctor does not decrypt it]"
 STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
@@ -87,7 +87,7 @@ def _mask_secure(value: Any) -> Any:
     """`{secure: ...}` values replaced by a placeholder string: the doctor never decrypts."""
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            return SECRET_PLACEHOLDER
+            return UNDECRYPTED
         return {k: _mask_secure(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask_secure(v) for v in value]
@@ -142,19 +142,23 @@ class Result:
 
 
 class SshError(Exception):
-    """A host could not be reached or logged in to; `refused` when its host key is wrong."""
+    """A host could not be reached or logged in to; `refused` when its host key is not trusted."""
 
-    def __init__(self, message: str, refused: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, where: str, reason: str, refused: bool = False) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.reason = reason
         self.refused = refused
+
+
+class _UntrustedKey(Exception):
+    pass
 
 
 class _UnknownHostKey(paramiko.MissingHostKeyPolicy):  # type: ignore[misc]
     def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
-        raise SshError(
+        raise _UntrustedKey(
             f"host key {key.get_name()} {key.get_base64()} is neither pinned (nodes[].hostKey) "
-            "nor in ~/.ssh/known_hosts; refusing to connect",
-            refused=True,
+            "nor in ~/.ssh/known_hosts; refusing to connect"
         )
 
 
@@ -174,9 +178,11 @@ class Connection:
             try:
                 key = paramiko.PKey.from_type_string(kind, base64.b64decode(data))
             except (paramiko.SSHException, ValueError) as error:
-                raise SshError(f"{self.where}: cannot use the pinned host key: {error}") from None
+                raise SshError(self.where, f"cannot use the pinned host key: {error}") from None
             port = access.ssh.port
-            client.get_host_keys().add(node.host if port == 22 else f"[{node.host}]:{port}", kind, key)
+            client.get_host_keys().add(
+                node.host if port == 22 else f"[{node.host}]:{port}", kind, key
+            )
         else:
             client.load_system_host_keys()
         client.set_missing_host_key_policy(_UnknownHostKey())
@@ -193,22 +199,23 @@ class Connection:
                 auth_timeout=access.timeout,
                 channel_timeout=access.timeout,
             )
-        except SshError as error:
-            raise SshError(f"{self.where}: {error}", refused=True) from None
+        except _UntrustedKey as error:
+            raise SshError(self.where, str(error), refused=True) from None
         except paramiko.BadHostKeyException as error:
             raise SshError(
-                f"{self.where}: host key mismatch: the host presents "
-                f"{error.key.get_name()} {error.key.get_base64()}, the stack pins "
-                f"{node.host_key}; refusing to connect",
+                self.where,
+                f"host key mismatch: the host presents {error.key.get_name()} "
+                f"{error.key.get_base64()}, the stack pins {node.host_key}; refusing to connect",
                 refused=True,
             ) from None
         except paramiko.AuthenticationException as error:
             raise SshError(
-                f"{self.where}: authentication as {access.ssh.user} failed ({error}); give --key "
-                "FILE, set ssh.privateKeyFile, or add the key to the SSH agent (ssh-add)"
+                self.where,
+                f"authentication as {access.ssh.user} failed ({error}); give --key FILE, set "
+                "ssh.privateKeyFile, or add the key to the SSH agent (ssh-add)",
             ) from None
         except (OSError, paramiko.SSHException, EOFError) as error:
-            raise SshError(f"{self.where}: unreachable over SSH: {error or type(error).__name__}") from None
+            raise SshError(self.where, f"unreachable over SSH ({_reason(error)})") from None
 
     def run(self, command: str) -> Result:
         try:
@@ -220,10 +227,14 @@ class Connection:
                 raise TimeoutError("no exit status")
             return Result(channel.recv_exit_status(), out, err)
         except (OSError, paramiko.SSHException) as error:
-            raise SshError(f"{self.where}: `{command}` failed: {error or type(error).__name__}") from None
+            raise SshError(self.where, f"`{command}` failed ({_reason(error)})") from None
 
     def close(self) -> None:
         self.client.close()
+
+
+def _reason(error: BaseException) -> str:
+    return str(error) or type(error).__name__
 
 
 @contextmanager
@@ -295,7 +306,9 @@ def _json(where: str, command: str, result: Result) -> Any:
     try:
         return json.loads(result.stdout)
     except json.JSONDecodeError:
-        raise DoctorError(f"{where}: `{command}` printed no JSON: {result.stdout[:200]!r}") from None
+        raise DoctorError(
+            f"{where}: `{command}` printed no JSON: {result.stdout[:200]!r}"
+        ) from None
 
 
 def is_manager(swarm: dict[str, Any]) -> bool:
@@ -321,8 +334,7 @@ def probe(node: NodeSettings, access: Access) -> Probe:
         with connect(node, access) as connection:
             result = connection.run(SWARM_COMMAND)
     except SshError as error:
-        message = str(error).removeprefix(f"{node.name} ")
-        return Probe(f"host {message}", refused=error.refused)
+        return Probe(f"host: {error.reason}", refused=error.refused)
     if result.code != 0:
         first = (result.stderr.strip().splitlines() or ["no answer"])[0][:200]
         return Probe(f"host: Docker not answering ({first})")
@@ -415,9 +427,7 @@ def needs_probe(settings: StackSettings, live: Live) -> list[NodeSettings]:
     """The nodes, other than the leader, the leader sees missing or not ready."""
     nodes = _ordered_nodes(settings)
     matched = match_nodes(nodes, live.nodes, live.swarm.get("NodeID"))
-    return [
-        n for n in nodes[1:] if n.name not in matched or _state(matched[n.name]) != "ready"
-    ]
+    return [n for n in nodes[1:] if n.name not in matched or _state(matched[n.name]) != "ready"]
 
 
 def _node_rows(
@@ -431,25 +441,31 @@ def _node_rows(
         found = matched.get(node.name)
         probed = probes.get(node.name)
         note = f"; {probed.note}" if probed else ""
-        status_ok = "ready, active"
         if found is None:
-            rows.append(row("node", node.name, status_ok, f"missing{note}"))
-            if probed and probed.refused:
-                rows[-1] = Row("node", node.name, status_ok, f"missing{note}", "ERROR")
+            actual = "missing"
+        else:
+            actual = f"{_state(found)}, {found.get('Spec', {}).get('Availability', 'unknown')}"
+            if node_addr(found) != _addr(node.swarm_addr):
+                actual += f" at {node_addr(found)} (not {node.swarm_addr})"
+        rows.append(row("node", node.name, "ready, active", actual + note))
+        if probed is not None and probed.refused:  # its host key is not trusted: cannot tell
+            rows[-1] = Row("node", node.name, "ready, active", actual + note, "ERROR")
+        if found is None:
             continue
-        actual = f"{_state(found)}, {found.get('Spec', {}).get('Availability', 'unknown')}"
-        if node_addr(found) != _addr(node.swarm_addr):
-            actual += f" at {node_addr(found)} (not {node.swarm_addr})"
-        rows.append(row("node", node.name, status_ok, actual + note))
-        if probed and probed.refused:
-            rows[-1] = Row("node", node.name, status_ok, actual + note, "ERROR")
         role = str(found.get("Spec", {}).get("Role", "unknown"))
         reachability = (found.get("ManagerStatus") or {}).get("Reachability")
         if role == "manager" and reachability not in (None, "reachable"):
             role += f" ({reachability})"
         rows.append(row("role", node.name, node.role, role))
         label = _label(found)
-        rows.append(row("label", node.name, f"name={node.name}", "(none)" if label is None else f"name={label}"))
+        rows.append(
+            row(
+                "label",
+                node.name,
+                f"name={node.name}",
+                "(none)" if label is None else f"name={label}",
+            )
+        )
     used = {str(n.get("ID")) for n in matched.values()}
     extras = sorted(
         (n for n in live.nodes if str(n.get("ID")) not in used),
@@ -457,9 +473,8 @@ def _node_rows(
     )
     for extra in extras:
         label = _label(extra)
-        actual = (
-            f"{_state(extra)}, {extra.get('Spec', {}).get('Role', 'unknown')}, "
-            + (f"name={label}" if label is not None else "no name label")
+        actual = f"{_state(extra)}, {extra.get('Spec', {}).get('Role', 'unknown')}, " + (
+            f"name={label}" if label is not None else "no name label"
         )
         rows.append(row("extra node", f"{_hostname(extra)} ({node_addr(extra)})", "absent", actual))
     return rows
@@ -544,7 +559,11 @@ def _service_rows(
     expected = [
         (KEYSTORE_SERVICE, leader, exareme.keystore_image),
         (MASTER_SERVICE, leader, exareme.image),
-        *((worker_service_name(n.name), n, exareme.image) for n in settings.nodes if n is not leader),
+        *(
+            (worker_service_name(n.name), n, exareme.image)
+            for n in settings.nodes
+            if n is not leader
+        ),
     ]
     by_name = {str(s.get("Spec", {}).get("Name")): s for s in live.services}
     alias = {str(n.get("ID")): name for name, n in matched.items()}
@@ -581,7 +600,9 @@ def _service_rows(
             and _task_state(tasks[0]) == "running"
             and tasks[0].get("NodeID") == node_id
         )
-        rows.append(row("tasks", name, f"1 running on {node.name}", _describe_tasks(tasks, where), ok))
+        rows.append(
+            row("tasks", name, f"1 running on {node.name}", _describe_tasks(tasks, where), ok)
+        )
     known = {name for name, _, _ in expected}
     for name in sorted(by_name):
         if name.startswith("exareme-") and name not in known:
@@ -604,14 +625,20 @@ def _portal_rows(settings: StackSettings, live: Live) -> list[Row]:
     ]
 
 
-def compare(settings: StackSettings, live: Live, probes: dict[str, Probe] | None = None) -> list[Row]:
+def compare(
+    settings: StackSettings, live: Live, probes: dict[str, Probe] | None = None
+) -> list[Row]:
     """Every check, in a fixed order: swarm, nodes (leader first, then stack order, then extra
     nodes), network, services (keystore, master, workers in stack order, then extra services),
     portal."""
     leader = leader_of(settings)
     swarm = live.swarm
     state = str(swarm.get("LocalNodeState", "unknown"))
-    actual = ("active, manager" if is_manager(swarm) else "active, worker") if state == "active" else state
+    actual = (
+        ("active, manager" if is_manager(swarm) else "active, worker")
+        if state == "active"
+        else state
+    )
     rows = [row("swarm", f"{leader.name} (leader)", "active, manager", actual)]
     if not is_manager(swarm):
         return rows
@@ -634,7 +661,9 @@ def diagnose(settings: StackSettings, access: Access) -> list[Row]:
         raise DoctorError(f"cannot read the swarm from the leader: {error}") from None
     todo = needs_probe(settings, live) if is_manager(live.swarm) else []
     with ThreadPoolExecutor(max_workers=8) as pool:
-        probes = dict(zip((n.name for n in todo), pool.map(lambda n: probe(n, access), todo), strict=True))
+        probes = dict(
+            zip((n.name for n in todo), pool.map(lambda n: probe(n, access), todo), strict=True)
+        )
     return compare(settings, live, probes)
 
 
@@ -661,7 +690,9 @@ def table(rows: Sequence[Row]) -> str:
     lines = [HEADER, *((r.check, r.subject, r.expected, r.actual, r.status) for r in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER) - 1)]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1]
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False))
+        + "  "
+        + line[-1]
         for line in lines
     )
 
@@ -673,9 +704,15 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 in sync, 1 drift, 2 error.",
     )
     parser.add_argument("stack", help="stack name: reads Pulumi.STACK.yaml")
-    parser.add_argument("--stack-file", type=Path, help="the stack file (default Pulumi.STACK.yaml)")
-    parser.add_argument("--key", help="SSH private key file (else ssh.privateKeyFile, and the agent)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per SSH step")
+    parser.add_argument(
+        "--stack-file", type=Path, help="the stack file (default Pulumi.STACK.yaml)"
+    )
+    parser.add_argument(
+        "--key", help="SSH private key file (else ssh.privateKeyFile, and the agent)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per SSH step"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--drift-only", action="store_true", help="list only rows that are not OK")
     return parser
@@ -702,13 +739,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         stack, rows = run(args.stack, args.stack_file, args.key, args.timeout)
     except DoctorError as error:
         if args.json:
-            print(json.dumps({"stack": args.stack, "status": "ERROR", "error": str(error), "rows": []}))
+            print(
+                json.dumps(
+                    {"stack": args.stack, "status": "ERROR", "error": str(error), "rows": []}
+                )
+            )
         print(f"doctor: {error}", file=sys.stderr)
         return 2
     code = exit_status(rows)
     if args.json:
         status = {0: "IN SYNC", 1: "DRIFT", 2: "ERROR"}[code]
-        print(json.dumps({"stack": stack, "status": status, "rows": [asdict(r) for r in rows]}, indent=2))
+        print(
+            json.dumps(
+                {"stack": stack, "status": status, "rows": [asdict(r) for r in rows]}, indent=2
+            )
+        )
         return code
     shown = [r for r in rows if r.status != "OK"] if args.drift_only else rows
     if shown:
