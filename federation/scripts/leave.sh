@@ -9,4 +9,5 @@ fi
 state=$(docker info --format '{{.Swarm.LocalNodeState}}') || { echo "node $NODE: cannot talk to the Docker daemon; cannot confirm it left the swarm" >&2; exit 11; }
 [ "$state" = inactive ] || docker swarm leave --force >/dev/null
 rm -f "$marker"
+rmdir "$HOME/.mip-federation" 2>/dev/null || true
 echo "node $NODE: out of the swarm"

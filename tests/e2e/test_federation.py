@@ -130,6 +130,7 @@ def test_one_manager_three_workers_deploy_redeploy_remove_destroy(federation):
         assert swarm_state(lab, index) == "inactive"
         assert sh(lab, index, "docker ps -aq") == ""
         assert sh(lab, index, "docker network ls -q --filter name=mip-federation") == ""
+        assert sh(lab, index, "ls -A /root") == ".ssh", "the marker directory is removed too"
 
 
 def test_three_managers_two_workers_with_the_encrypted_network(federation):
