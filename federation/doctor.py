@@ -336,8 +336,9 @@ def probe(node: NodeSettings, access: Access) -> Probe:
     except SshError as error:
         return Probe(f"host: {error.reason}", refused=error.refused)
     if result.code != 0:
-        first = (result.stderr.strip().splitlines() or ["no answer"])[0][:200]
-        return Probe(f"host: Docker not answering ({first})")
+        if "permission denied" in result.stderr.lower():
+            return Probe(f"host: Docker refuses {access.ssh.user} (permission denied)")
+        return Probe("host: Docker daemon not answering")
     try:
         swarm = json.loads(result.stdout)
     except json.JSONDecodeError:
@@ -670,6 +671,7 @@ def diagnose(settings: StackSettings, access: Access) -> list[Row]:
 # --- output --------------------------------------------------------------------------------------
 
 HEADER = ("CHECK", "SUBJECT", "EXPECTED", "ACTUAL", "STATUS")
+VERDICTS = {0: "IN SYNC", 1: "DRIFT", 2: "ERROR"}
 
 
 def exit_status(rows: Sequence[Row]) -> int:
@@ -679,7 +681,7 @@ def exit_status(rows: Sequence[Row]) -> int:
 
 def summary(stack: str, rows: Sequence[Row]) -> str:
     counts = {s: sum(r.status == s for r in rows) for s in ("OK", "DRIFT", "ERROR")}
-    verdict = {0: "IN SYNC", 1: "DRIFT", 2: "ERROR"}[exit_status(rows)]
+    verdict = VERDICTS[exit_status(rows)]
     return (
         f"stack {stack}: {verdict}: {len(rows)} checks, {counts['OK']} OK, "
         f"{counts['DRIFT']} drift, {counts['ERROR']} error"
@@ -748,12 +750,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     code = exit_status(rows)
     if args.json:
-        status = {0: "IN SYNC", 1: "DRIFT", 2: "ERROR"}[code]
-        print(
-            json.dumps(
-                {"stack": stack, "status": status, "rows": [asdict(r) for r in rows]}, indent=2
-            )
-        )
+        report = {
+            "stack": stack,
+            "status": VERDICTS[code],
+            "summary": summary(stack, rows),
+            "rows": [asdict(r) for r in rows],
+        }
+        print(json.dumps(report, indent=2))
         return code
     shown = [r for r in rows if r.status != "OK"] if args.drift_only else rows
     if shown:

@@ -1,0 +1,577 @@
+"""The drift report's comparison, on canned `docker ... inspect` outputs (no SSH)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from federation import doctor
+from federation.config import StackSettings, validate
+from federation.doctor import Access, DoctorError, Live, Probe, Result, Row, SshError
+
+NODES = [
+    {"name": "chuv", "host": "192.0.2.10", "role": "manager"},
+    {"name": "hug", "host": "198.51.100.21", "role": "worker"},
+    {
+        "name": "lille",
+        "host": "lille-mip.example.org",
+        "advertiseAddr": "203.0.113.41",
+        "role": "worker",
+    },
+]
+ADDRS = {"chuv": "192.0.2.10", "hug": "198.51.100.21", "lille": "203.0.113.41"}
+
+
+def settings(**changes: Any) -> StackSettings:
+    raw: dict[str, Any] = {"sshPrivateKey": doctor.UNDECRYPTED, "nodes": copy.deepcopy(NODES)}
+    raw.update(changes)
+    return validate(raw, "test", {"sshPrivateKey"})
+
+
+# --- docker's JSON, as `docker node|service|network|container inspect` and task inspect print it
+
+
+def node(name: str, role: str = "worker", **over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "ID": f"id-{name}",
+        "Spec": {"Labels": {"name": name}, "Role": role, "Availability": "active"},
+        "Description": {"Hostname": f"host-{name}"},
+        "Status": {"State": "ready", "Addr": ADDRS.get(name, "192.0.2.99")},
+    }
+    if role == "manager":
+        data["ManagerStatus"] = {"Reachability": "reachable", "Addr": f"{ADDRS[name]}:2377"}
+    for path, value in over.items():  # e.g. Status__State="down"
+        target = data
+        *parents, last = path.split("__")
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[last] = value
+    return data
+
+
+def service(name: str, alias: str, role: str = "worker", **over: Any) -> dict[str, Any]:
+    image = "hashicorp/consul:1.15.4" if name == "exareme-keystore" else "hbpmip/exareme:v5"
+    constraints = [f"node.role == {role}", f"node.labels.name == {alias}"]
+    data = {
+        "ID": f"svc-{name}",
+        "Spec": {
+            "Name": name,
+            "Mode": {"Replicated": {"Replicas": 1}},
+            "TaskTemplate": {
+                "ContainerSpec": {"Image": image},
+                "Placement": {"Constraints": constraints},
+            },
+        },
+    }
+    data["Spec"].update(over)
+    return data
+
+
+def task(
+    service_name: str, alias: str | None, state: str = "running", err: str = ""
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "ID": f"task-{service_name}-{alias}-{state}",
+        "ServiceID": f"svc-{service_name}",
+        "Slot": 1,
+        "DesiredState": "running",
+        "Status": {"State": state, **({"Err": err} if err else {})},
+    }
+    if alias is not None:
+        data["NodeID"] = f"id-{alias}"
+    return data
+
+
+def network(**over: Any) -> dict[str, Any]:
+    data = {
+        "Name": "mip-federation",
+        "Id": "net1",
+        "Driver": "overlay",
+        "Scope": "swarm",
+        "Attachable": True,
+        "Options": {"com.docker.network.driver.overlay.vxlanid_list": "4097", "encrypted": ""},
+        "IPAM": {"Config": [{"Subnet": "10.20.30.0/24", "Gateway": "10.20.30.254"}]},
+    }
+    data.update(over)
+    return data
+
+
+def portal(state: str = "running", image: str = "hbpmip/portal-backend:2.5.4") -> dict[str, Any]:
+    return {
+        "Name": "/mip-federation-portal",
+        "State": {"Status": state},
+        "Config": {"Image": image},
+    }
+
+
+SERVICES = [
+    ("exareme-keystore", "chuv", "manager"),
+    ("exareme-master", "chuv", "manager"),
+    ("exareme-worker-hug", "hug", "worker"),
+    ("exareme-worker-lille", "lille", "worker"),
+]
+
+
+def in_sync() -> Live:
+    """What the leader of the NODES federation reports when nothing drifted."""
+    return Live(
+        swarm={"LocalNodeState": "active", "ControlAvailable": True, "NodeID": "id-chuv"},
+        nodes=[node("chuv", "manager"), node("hug"), node("lille")],
+        networks=[{"Name": "bridge", "Driver": "bridge", "Scope": "local"}, network()],
+        services=[service(name, alias, role) for name, alias, role in SERVICES],
+        tasks=[task(name, alias) for name, alias, _ in SERVICES],
+        portal=[portal()],
+    )
+
+
+def drift(live: Live, **probes: Probe) -> list[Row]:
+    return [r for r in doctor.compare(settings(), live, probes) if r.status != "OK"]
+
+
+# --- comparison ------------------------------------------------------------------------------
+
+
+def test_in_sync_every_check_is_ok_in_a_fixed_order():
+    rows = doctor.compare(settings(), in_sync())
+    assert {r.status for r in rows} == {"OK"}
+    assert doctor.exit_status(rows) == 0
+    assert [(r.check, r.subject) for r in rows[:5]] == [
+        ("swarm", "chuv (leader)"),
+        ("node", "chuv"),
+        ("role", "chuv"),
+        ("label", "chuv"),
+        ("node", "hug"),
+    ]
+    assert [r.subject for r in rows if r.check == "tasks"] == [name for name, _, _ in SERVICES]
+    assert [r.check for r in rows[-5:]] == ["image", "placement", "tasks", "portal", "portal image"]
+    lille = next(r for r in rows if r.check == "tasks" and r.subject == "exareme-worker-lille")
+    assert (lille.expected, lille.actual) == ("1 running on lille", "1 running on lille")
+
+
+def test_a_node_is_matched_by_its_advertise_address_not_its_dns_host():
+    live = in_sync()
+    assert doctor.match_nodes(settings().nodes, live.nodes)["lille"]["ID"] == "id-lille"
+
+
+def test_missing_label_wrong_role_and_drained_node():
+    live = in_sync()
+    live.nodes[1]["Spec"]["Labels"] = {}
+    live.nodes[1]["Spec"]["Availability"] = "drain"
+    live.nodes[2]["Spec"]["Role"] = "manager"
+    live.nodes[2]["ManagerStatus"] = {"Reachability": "unreachable"}
+    assert drift(live) == [
+        Row("node", "hug", "ready, active", "ready, drain", "DRIFT"),
+        Row("label", "hug", "name=hug", "(none)", "DRIFT"),
+        Row("role", "lille", "worker", "manager (unreachable)", "DRIFT"),
+    ]
+
+
+def test_down_node_says_what_its_host_reports_and_its_task_is_not_running():
+    live = in_sync()
+    live.nodes[1]["Status"]["State"] = "down"
+    live.tasks[2]["Status"] = {"State": "pending", "Err": "no suitable node"}
+    del live.tasks[2]["NodeID"]
+    assert drift(live, hug=Probe("host left the swarm")) == [
+        Row("node", "hug", "ready, active", "down, active; host left the swarm", "DRIFT"),
+        Row(
+            "tasks", "exareme-worker-hug", "1 running on hug", "pending: no suitable node", "DRIFT"
+        ),
+    ]
+
+
+def test_missing_node_and_extra_nodes_sorted_by_address():
+    live = in_sync()
+    del live.nodes[2]
+    live.nodes.append(node("zz", Description={"Hostname": "b-host"}, Status__Addr="10.0.0.9"))
+    live.nodes.append(node("aa", Spec={"Labels": {}, "Role": "worker"}, Status__Addr="10.0.0.5"))
+    live.tasks.pop()
+    rows = drift(live, lille=Probe("host: unreachable over SSH (timed out)"))
+    assert rows == [
+        Row(
+            "node",
+            "lille",
+            "ready, active",
+            "missing; host: unreachable over SSH (timed out)",
+            "DRIFT",
+        ),
+        Row("extra node", "host-aa (10.0.0.5)", "absent", "ready, worker, no name label", "DRIFT"),
+        Row("extra node", "b-host (10.0.0.9)", "absent", "ready, worker, name=zz", "DRIFT"),
+        Row("tasks", "exareme-worker-lille", "1 running on lille", "none running", "DRIFT"),
+    ]
+
+
+def test_host_that_rejoined_is_the_ready_entry_and_its_stale_entry_is_extra():
+    live = in_sync()
+    stale = node("hug", ID="id-old", Status__State="down")
+    live.nodes.insert(1, stale)
+    rows = drift(live)
+    assert rows == [
+        Row("extra node", "host-hug (198.51.100.21)", "absent", "down, worker, name=hug", "DRIFT")
+    ]
+
+
+def test_node_found_by_label_at_another_address():
+    live = in_sync()
+    live.nodes[1]["Status"]["Addr"] = "198.51.100.99"
+    assert drift(live) == [
+        Row(
+            "node",
+            "hug",
+            "ready, active",
+            "ready, active at 198.51.100.99 (not 198.51.100.21)",
+            "DRIFT",
+        )
+    ]
+
+
+def test_untrusted_host_key_of_a_node_is_an_error_not_drift():
+    live = in_sync()
+    live.nodes[1]["Status"]["State"] = "down"
+    rows = drift(live, hug=Probe("host: host key mismatch", refused=True))
+    assert rows[0] == Row(
+        "node", "hug", "ready, active", "down, active; host: host key mismatch", "ERROR"
+    )
+    assert doctor.exit_status(rows) == 2
+
+
+def test_leader_that_is_not_a_manager_is_one_drift_row():
+    live = Live({"LocalNodeState": "inactive", "ControlAvailable": False}, [], [], [], [], [])
+    assert doctor.compare(settings(), live) == [
+        Row("swarm", "chuv (leader)", "active, manager", "inactive", "DRIFT")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("networks", "expected"),
+    [
+        ([], [Row("network", "mip-federation", "overlay, swarm, attachable", "missing", "DRIFT")]),
+        (
+            [network(), network(Id="net2")],
+            [
+                Row(
+                    "network",
+                    "mip-federation",
+                    "overlay, swarm, attachable",
+                    "2 networks with this name",
+                    "DRIFT",
+                )
+            ],
+        ),
+        (
+            [
+                network(
+                    Options={},
+                    Attachable=False,
+                    IPAM={"Config": [{"Subnet": "10.20.31.0/24", "Gateway": "10.20.31.1"}]},
+                )
+            ],
+            [
+                Row(
+                    "network",
+                    "mip-federation",
+                    "overlay, swarm, attachable",
+                    "overlay, swarm",
+                    "DRIFT",
+                ),
+                Row("encryption", "mip-federation", "encrypted", "not encrypted", "DRIFT"),
+                Row(
+                    "subnet",
+                    "mip-federation",
+                    "10.20.30.0/24 gateway 10.20.30.254",
+                    "10.20.31.0/24 gateway 10.20.31.1",
+                    "DRIFT",
+                ),
+            ],
+        ),
+    ],
+)
+def test_network_missing_duplicated_or_changed(networks, expected):
+    live = in_sync()
+    live.networks[1:] = networks
+    assert drift(live) == expected
+
+
+def test_unencrypted_network_is_in_sync_with_an_unencrypted_stack():
+    live = in_sync()
+    del live.networks[1]["Options"]["encrypted"]
+    rows = doctor.compare(settings(network={"encrypted": False}), live)
+    assert {r.status for r in rows} == {"OK"}
+
+
+def test_service_missing_scaled_moved_reimaged_and_extra():
+    live = in_sync()
+    live.services[0]["Spec"]["TaskTemplate"]["Placement"]["Constraints"] = [
+        "node.role==manager",
+        "node.labels.name==hug",
+    ]
+    live.tasks[0]["Status"] = {"State": "pending", "Err": "no suitable node"}
+    del live.tasks[0]["NodeID"]
+    live.services[1]["Spec"]["Mode"] = {"Replicated": {"Replicas": 2}}
+    live.tasks.append(task("exareme-master", None, "pending", "host-mode port already in use"))
+    live.services[2]["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] = "mip-lab/busybox:1"
+    del live.services[3]
+    live.services.append(service("exareme-worker-old", "old"))
+    live.services.append(service("not-ours", "x"))
+    assert drift(live) == [
+        Row(
+            "placement",
+            "exareme-keystore",
+            "node.role == manager, node.labels.name == chuv",
+            "node.role==manager, node.labels.name==hug",
+            "DRIFT",
+        ),
+        Row("tasks", "exareme-keystore", "1 running on chuv", "pending: no suitable node", "DRIFT"),
+        Row(
+            "service", "exareme-master", "replicated, 1 replica", "replicated, 2 replicas", "DRIFT"
+        ),
+        Row(
+            "tasks",
+            "exareme-master",
+            "1 running on chuv",
+            "1 running on chuv; pending: host-mode port already in use",
+            "DRIFT",
+        ),
+        Row("image", "exareme-worker-hug", "hbpmip/exareme:v5", "mip-lab/busybox:1", "DRIFT"),
+        Row("service", "exareme-worker-lille", "replicated, 1 replica", "missing", "DRIFT"),
+        Row("extra service", "exareme-worker-old", "absent", "present", "DRIFT"),
+    ]
+
+
+def test_task_on_the_wrong_node_and_global_mode():
+    live = in_sync()
+    live.tasks[2]["NodeID"] = "id-lille"
+    live.services[3]["Spec"]["Mode"] = {"Global": {}}
+    live.tasks.append({**task("exareme-worker-lille", "hug"), "ID": "t2"})
+    assert drift(live) == [
+        Row("tasks", "exareme-worker-hug", "1 running on hug", "1 running on lille", "DRIFT"),
+        Row("service", "exareme-worker-lille", "replicated, 1 replica", "global", "DRIFT"),
+        Row(
+            "tasks",
+            "exareme-worker-lille",
+            "1 running on lille",
+            "2 running on hug, lille",
+            "DRIFT",
+        ),
+    ]
+
+
+def test_a_constraint_written_without_spaces_or_in_another_order_is_the_same():
+    live = in_sync()
+    live.services[2]["Spec"]["TaskTemplate"]["Placement"]["Constraints"] = [
+        "node.labels.name==hug",
+        "node.role  ==  worker",
+    ]
+    assert drift(live) == []
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "same"),
+    [
+        ("hbpmip/exareme:v5", "hbpmip/exareme:v5", True),
+        ("hbpmip/exareme:v5", "hbpmip/exareme:v5@sha256:" + "a" * 64, True),
+        ("hbpmip/exareme:v5", "docker.io/hbpmip/exareme:v5", True),
+        ("hbpmip/exareme:v5", "hbpmip/exareme:v6", False),
+        ("hbpmip/exareme:v5", "other/exareme:v5", False),
+        ("busybox", "docker.io/library/busybox:latest", True),
+        ("hbpmip/exareme@sha256:" + "a" * 64, "hbpmip/exareme:v5@sha256:" + "a" * 64, True),
+        ("hbpmip/exareme@sha256:" + "a" * 64, "hbpmip/exareme:v5@sha256:" + "b" * 64, False),
+        ("registry.example.org:5000/mip/exareme:v5", "mip/exareme:v5", False),
+    ],
+)
+def test_same_image(expected, actual, same):
+    assert doctor.same_image(expected, actual) is same
+
+
+def test_portal_stopped_with_another_image_or_missing():
+    live = in_sync()
+    live.portal[0] = portal("exited", "hbpmip/portal-backend:2.6.0")
+    assert drift(live) == [
+        Row("portal", "mip-federation-portal", "running", "exited", "DRIFT"),
+        Row(
+            "portal image",
+            "mip-federation-portal",
+            "hbpmip/portal-backend:2.5.4",
+            "hbpmip/portal-backend:2.6.0",
+            "DRIFT",
+        ),
+    ]
+    live.portal.clear()
+    assert drift(live) == [Row("portal", "mip-federation-portal", "running", "missing", "DRIFT")]
+
+
+def test_disabled_portal_must_be_absent():
+    live = in_sync()
+    stack = settings(portal={"enabled": False})
+    assert doctor.compare(stack, live)[-1] == Row(
+        "portal", "mip-federation-portal", "absent", "running", "DRIFT"
+    )
+    live.portal.clear()
+    assert doctor.compare(stack, live)[-1].status == "OK"
+
+
+def test_only_nodes_other_than_the_leader_that_are_not_ready_are_probed():
+    live = in_sync()
+    live.nodes[0]["Status"]["State"] = "down"  # the leader answers itself: never probed
+    live.nodes[1]["Status"]["State"] = "down"
+    del live.nodes[2]
+    assert [n.name for n in doctor.needs_probe(settings(), live)] == ["hug", "lille"]
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def test_table_summary_and_exit_status():
+    rows = [
+        Row("node", "hug", "ready, active", "ready, active", "OK"),
+        Row("label", "hug", "name=hug", "(none)", "DRIFT"),
+    ]
+    assert doctor.table(rows).splitlines() == [
+        "CHECK  SUBJECT  EXPECTED       ACTUAL         STATUS",
+        "node   hug      ready, active  ready, active  OK",
+        "label  hug      name=hug       (none)         DRIFT",
+    ]
+    assert doctor.summary("prod", rows) == "stack prod: DRIFT: 2 checks, 1 OK, 1 drift, 0 error"
+    assert doctor.exit_status(rows) == 1
+    assert doctor.exit_status(rows[:1]) == 0
+    assert doctor.exit_status([*rows, Row("node", "x", "", "", "ERROR")]) == 2
+
+
+# --- reading the stack file ------------------------------------------------------------------
+
+
+def write_stack(tmp_path: Path, config: dict[str, Any]) -> Path:
+    path = tmp_path / "Pulumi.prod.yaml"
+    document = {"config": {f"mip-federation:{k}": v for k, v in config.items()}}
+    document["config"]["docker:host"] = "ignored: another namespace"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_stack_file_with_secure_values_needs_no_decryption(tmp_path):
+    path = write_stack(
+        tmp_path,
+        {
+            "sshPrivateKey": {"secure": "v1:AAAA"},
+            "nodes": NODES,
+            "ldsmPasswords": {"hug": {"secure": "v1:BBBB"}},
+        },
+    )
+    stack = doctor.read_stack(path, "prod")
+    assert [n.name for n in stack.nodes] == ["chuv", "hug", "lille"]
+    assert stack.ssh_private_key is not None
+    assert stack.ssh_private_key.get_secret_value() == doctor.UNDECRYPTED
+
+
+def test_key_option_replaces_the_private_key_file(tmp_path):
+    key = tmp_path / "id"
+    key.write_text("k")
+    path = write_stack(tmp_path, {"ssh": {"privateKeyFile": "/nowhere/id"}, "nodes": NODES})
+    assert doctor.read_stack(path, "prod", str(key)).ssh.private_key_file == str(key)
+    with pytest.raises(DoctorError, match="does not exist here"):
+        doctor.read_stack(path, "prod")
+
+
+def test_invalid_or_plain_text_secret_config_is_an_error(tmp_path):
+    path = write_stack(tmp_path, {"sshPrivateKey": "plain text key", "nodes": NODES})
+    with pytest.raises(DoctorError, match="sshPrivateKey: is stored in plain text"):
+        doctor.read_stack(path, "prod")
+    (tmp_path / "Pulumi.x.yaml").write_text("nothing: here\n")
+    with pytest.raises(DoctorError, match="no `config:` block"):
+        doctor.read_stack(tmp_path / "Pulumi.x.yaml", "x")
+
+
+def test_cli_exits_2_on_a_bad_stack_with_a_json_error(tmp_path, capsys):
+    path = write_stack(tmp_path, {"nodes": [{"name": "Bad", "host": "x", "role": "boss"}]})
+    code = doctor.main(["prod", "--stack-file", str(path), "--json"])
+    assert code == 2
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert report["status"] == "ERROR" and report["rows"] == []
+    assert "nodes[0].name" in report["error"] and "doctor: " in err
+    assert doctor.main(["../etc", "--stack-file", str(path)]) == 2
+
+
+# --- reading the hosts, with a fake connection -------------------------------------------------
+
+
+class FakeConnection:
+    def __init__(self, answers: dict[str, Result]) -> None:
+        self.where = "chuv (192.0.2.10:22)"
+        self.answers = answers
+        self.commands: list[str] = []
+
+    def run(self, command: str) -> Result:
+        self.commands.append(command)
+        return self.answers[command]
+
+
+def ok(value: Any) -> Result:
+    return Result(0, json.dumps(value), "")
+
+
+def test_read_live_runs_only_read_only_docker_commands():
+    live = in_sync()
+    answers = {doctor.SWARM_COMMAND: ok(live.swarm)}
+    for name, command in doctor.LEADER_COMMANDS.items():
+        answers[command] = ok(getattr(live, name))
+    connection = FakeConnection(answers)
+    assert doctor.read_live(connection) == live  # type: ignore[arg-type]
+    for command in connection.commands:
+        words = command.replace("$(", " ").replace(";", " ").split()
+        docker_verbs = [words[i + 1 : i + 3] for i, w in enumerate(words) if w == "docker"]
+        for verb in docker_verbs:
+            assert verb[0] in ("info", "ps", "inspect") or verb[1] in ("ls", "inspect", "ps")
+
+
+def test_read_live_stops_at_a_leader_that_is_not_a_manager_and_fails_on_docker_errors():
+    worker = {"LocalNodeState": "active", "ControlAvailable": False}
+    connection = FakeConnection({doctor.SWARM_COMMAND: ok(worker)})
+    assert doctor.read_live(connection).nodes == []  # type: ignore[arg-type]
+    assert connection.commands == [doctor.SWARM_COMMAND]
+    broken = FakeConnection({doctor.SWARM_COMMAND: Result(1, "", "Cannot connect to the Docker")})
+    with pytest.raises(DoctorError, match=r"exit 1.*Cannot connect"):
+        doctor.read_live(broken)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "note"),
+    [
+        (ok({"LocalNodeState": "inactive"}), "host left the swarm"),
+        (ok({"LocalNodeState": "active", "NodeID": "n1"}), "host: in a swarm as node n1"),
+        (Result(1, "", "Cannot connect to the Docker daemon"), "host: Docker daemon not answering"),
+        (
+            Result(1, "", "permission denied while trying to connect"),
+            "host: Docker refuses mipadmin (permission denied)",
+        ),
+    ],
+)
+def test_probe_reports_what_the_host_says(monkeypatch, answer, note):
+    @contextmanager
+    def fake_connect(node, access):
+        yield FakeConnection({doctor.SWARM_COMMAND: answer})
+
+    monkeypatch.setattr(doctor, "connect", fake_connect)
+    stack = settings(ssh={"user": "mipadmin"})
+    assert doctor.probe(stack.nodes[1], Access(stack.ssh, None)).note == note
+
+
+def test_unreachable_or_untrusted_host_in_a_probe_and_unreachable_leader(monkeypatch):
+    error = SshError("hug (198.51.100.21:22)", "host key mismatch: ...", refused=True)
+
+    @contextmanager
+    def failing_connect(node, access):
+        raise error
+        yield
+
+    monkeypatch.setattr(doctor, "connect", failing_connect)
+    stack = settings()
+    access = Access(stack.ssh, None)
+    assert doctor.probe(stack.nodes[1], access) == Probe("host: host key mismatch: ...", None, True)
+    with pytest.raises(DoctorError, match=r"leader: hug \(198.51.100.21:22\): host key mismatch"):
+        doctor.diagnose(stack, access)
