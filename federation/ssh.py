@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass
 
 import pulumi
@@ -14,6 +15,14 @@ from federation.config import FederationConfig, NodeSettings
 # (plus the provider's short back-off), instead of pulumi-command's default 10 x 15 s.
 DIAL_ERROR_LIMIT = 3
 PER_DIAL_TIMEOUT = 10
+# ssh fails when the directory of its control socket is missing: ensure_control_dir() makes it.
+CONTROL_DIR = "~/.ssh"
+CONTROL_PATH = f"{CONTROL_DIR}/mip-federation-%C"
+
+
+def ensure_control_dir() -> None:
+    """Create ~/.ssh (0700) on the machine running Pulumi if it does not exist yet."""
+    os.makedirs(os.path.expanduser(CONTROL_DIR), mode=0o700, exist_ok=True)
 
 
 def host_port(addr: str, port: int) -> str:
@@ -59,8 +68,23 @@ class SshAccess:
         only key trusted, so the provider checks exactly what the commands check, and no file
         has to exist when `pulumi destroy` runs somewhere else. The key comes from
         privateKeyFile, or else from the SSH agent (key material cannot be passed to ssh).
+
+        The provider starts one ssh per Docker API connection, and it creates services in
+        parallel: without multiplexing, a burst of them exceeds sshd's default MaxStartups (10)
+        on the leader and some are reset. One master connection serves them all instead.
         """
-        opts = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={PER_DIAL_TIMEOUT}"]
+        opts = [
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            f"ConnectTimeout={PER_DIAL_TIMEOUT}",
+            "-o",
+            "ControlMaster=auto",
+            "-o",
+            f"ControlPath={CONTROL_PATH}",
+            "-o",
+            "ControlPersist=60",
+        ]
         if self.private_key_file:
             opts += ["-o", "IdentitiesOnly=yes", "-i", self.private_key_file]
         if node.host_key:
