@@ -1,0 +1,80 @@
+"""The policy pack run as the Pulumi CLI runs it: `python policy/` serving its analyzer (gRPC)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from tests.policy.analyzer import urn
+from tests.program import ROOT, evaluate, load_stack_file
+
+POLICY_DIR = ROOT / "policy"
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    pack = subprocess.Popen(
+        [sys.executable, "-u", str(POLICY_DIR)],
+        cwd=POLICY_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert pack.stdout is not None
+        port = pack.stdout.readline().strip()
+        assert port.isdigit(), (
+            f"the pack did not start: {pack.stderr.read() if pack.stderr else ''}"
+        )
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        pack.terminate()
+        pack.wait(timeout=10)
+
+
+def test_the_pack_serves_its_policies(analyzer):
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=10)
+    assert info.name == "mip-federation-guardrails"
+    assert sorted(p.name for p in info.policies) == [
+        "encrypted-overlay-network",
+        "no-secrets-in-commands",
+        "odd-manager-count",
+        "pinned-images",
+        "ssh-host-key-checking",
+    ]
+
+
+def analyze(analyzer, stack: str, typ: str, name: str, inputs: dict) -> list:
+    request = analyzer_pb2.AnalyzeRequest(
+        type=typ,
+        properties=json_format.ParseDict(inputs, struct_pb2.Struct()),
+        urn=urn(stack, typ, name),
+        name=name,
+    )
+    return list(analyzer.Analyze(request, timeout=10).diagnostics)
+
+
+def test_the_pack_blocks_an_unencrypted_overlay_network_in_prod(analyzer):
+    config, secrets = load_stack_file(ROOT / "Pulumi.prod.yaml")
+    config["network"]["encrypted"] = False
+    network = evaluate(config, secrets, stack="prod").named("overlay-network")
+    [diagnostic] = analyze(analyzer, "prod", network.typ, network.name, network.inputs)
+    assert diagnostic.policyName == "encrypted-overlay-network"
+    assert diagnostic.enforcementLevel == analyzer_pb2.MANDATORY
+    assert "is not encrypted" in diagnostic.message
+    assert analyze(analyzer, "dev", network.typ, network.name, network.inputs) == []
+
+
+def test_the_pack_passes_the_prod_stack(analyzer):
+    config, secrets = load_stack_file(ROOT / "Pulumi.prod.yaml")
+    for resource in evaluate(config, secrets, stack="prod").resources:
+        assert analyze(analyzer, "prod", resource.typ, resource.name, resource.inputs) == [], (
+            resource.name
+        )
