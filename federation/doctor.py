@@ -295,19 +295,27 @@ class Probe:
     """What a host says about itself, for a node the leader sees missing or not ready."""
 
     note: str
-    node_id: str | None = None
     refused: bool = False
 
 
-def _json(where: str, command: str, result: Result) -> Any:
+def _read_json(connection: Connection, what: str, command: str, attempts: int = 2) -> Any:
+    """The JSON a command prints; tried twice, as an object may vanish between `ls` and
+    `inspect` while someone changes the swarm."""
+    result = connection.run(command)
+    for _ in range(attempts - 1):
+        if result.code == 0:
+            break
+        result = connection.run(command)
     if result.code != 0:
         message = (result.stderr.strip() or result.stdout.strip())[:500]
-        raise DoctorError(f"{where}: `{command}` failed (exit {result.code}): {message}")
+        raise DoctorError(
+            f"{connection.where}: reading the {what} failed (exit {result.code}): {message}"
+        )
     try:
         return json.loads(result.stdout)
     except json.JSONDecodeError:
         raise DoctorError(
-            f"{where}: `{command}` printed no JSON: {result.stdout[:200]!r}"
+            f"{connection.where}: reading the {what} printed no JSON: {result.stdout[:200]!r}"
         ) from None
 
 
@@ -316,14 +324,13 @@ def is_manager(swarm: dict[str, Any]) -> bool:
 
 
 def read_live(connection: Connection) -> Live:
-    swarm = _json(connection.where, SWARM_COMMAND, connection.run(SWARM_COMMAND))
+    swarm = _read_json(connection, "swarm state", SWARM_COMMAND, attempts=1)
     if not isinstance(swarm, dict):
         raise DoctorError(f"{connection.where}: unexpected `docker info` output")
     if not is_manager(swarm):
         return Live(swarm, [], [], [], [], [])
     found = {
-        name: _json(connection.where, command, connection.run(command))
-        for name, command in LEADER_COMMANDS.items()
+        name: _read_json(connection, name, command) for name, command in LEADER_COMMANDS.items()
     }
     return Live(swarm=swarm, **found)
 
@@ -347,7 +354,7 @@ def probe(node: NodeSettings, access: Access) -> Probe:
     if state == "inactive":
         return Probe("host left the swarm")
     if state == "active":
-        return Probe(f"host: in a swarm as node {swarm.get('NodeID', '?')}", swarm.get("NodeID"))
+        return Probe(f"host: in a swarm as node {swarm.get('NodeID', '?')}")
     return Probe(f"host: swarm state {state}")
 
 
@@ -720,13 +727,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(
-    stack: str, stack_file: Path | None, key: str | None, timeout: float
+def report(
+    stack: str, stack_file: Path | None, key: str | None, timeout: float = DEFAULT_TIMEOUT
 ) -> tuple[str, list[Row]]:
     """The short stack name and the report rows; DoctorError when no report can be made."""
     short = stack.rpartition("/")[2]
     if not STACK_NAME_RE.match(short):
         raise DoctorError(f"{stack!r} is not a stack name")
+    if not 0 < timeout <= 300:
+        raise DoctorError(f"--timeout {timeout}: give seconds between 0 and 300")
     if key is not None and not os.path.isfile(os.path.expanduser(key)):
         raise DoctorError(f"--key {key}: no such file")
     settings = read_stack(stack_file or Path(f"Pulumi.{short}.yaml"), short, key)
@@ -738,7 +747,7 @@ def run(
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        stack, rows = run(args.stack, args.stack_file, args.key, args.timeout)
+        stack, rows = report(args.stack, args.stack_file, args.key, args.timeout)
     except DoctorError as error:
         if args.json:
             print(
@@ -750,13 +759,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     code = exit_status(rows)
     if args.json:
-        report = {
+        document = {
             "stack": stack,
             "status": VERDICTS[code],
             "summary": summary(stack, rows),
             "rows": [asdict(r) for r in rows],
         }
-        print(json.dumps(report, indent=2))
+        print(json.dumps(document, indent=2))
         return code
     shown = [r for r in rows if r.status != "OK"] if args.drift_only else rows
     if shown:

@@ -47,7 +47,7 @@ def deploy(federation) -> None:
 
 
 def drift(stack_file: Path) -> list[Row]:
-    _, rows = doctor.run("e2e", stack_file, None, TIMEOUT)
+    _, rows = doctor.report("e2e", stack_file, None, TIMEOUT)
     return [r for r in rows if r.status != "OK"]
 
 

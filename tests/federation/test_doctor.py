@@ -501,14 +501,17 @@ def test_cli_exits_2_on_a_bad_stack_with_a_json_error(tmp_path, capsys):
 
 
 class FakeConnection:
-    def __init__(self, answers: dict[str, Result]) -> None:
+    """Answers each command with its Result, or with the next of a list of Results."""
+
+    def __init__(self, answers: dict[str, Result | list[Result]]) -> None:
         self.where = "chuv (192.0.2.10:22)"
         self.answers = answers
         self.commands: list[str] = []
 
     def run(self, command: str) -> Result:
         self.commands.append(command)
-        return self.answers[command]
+        answer = self.answers[command]
+        return answer.pop(0) if isinstance(answer, list) else answer
 
 
 def ok(value: Any) -> Result:
@@ -572,6 +575,24 @@ def test_unreachable_or_untrusted_host_in_a_probe_and_unreachable_leader(monkeyp
     monkeypatch.setattr(doctor, "connect", failing_connect)
     stack = settings()
     access = Access(stack.ssh, None)
-    assert doctor.probe(stack.nodes[1], access) == Probe("host: host key mismatch: ...", None, True)
+    assert doctor.probe(stack.nodes[1], access) == Probe(
+        "host: host key mismatch: ...", refused=True
+    )
     with pytest.raises(DoctorError, match=r"leader: hug \(198.51.100.21:22\): host key mismatch"):
         doctor.diagnose(stack, access)
+
+
+def test_a_listing_that_raced_with_a_change_is_read_again_once():
+    live = in_sync()
+    answers: dict[str, Result | list[Result]] = {doctor.SWARM_COMMAND: ok(live.swarm)}
+    for name, command in doctor.LEADER_COMMANDS.items():
+        answers[command] = ok(getattr(live, name))
+    vanished = Result(1, "", "Error: No such service: abc")
+    answers[doctor.LEADER_COMMANDS["tasks"]] = [vanished, ok(live.tasks)]
+    assert doctor.read_live(FakeConnection(answers)).tasks == live.tasks  # type: ignore[arg-type]
+    answers[doctor.LEADER_COMMANDS["tasks"]] = [vanished, vanished]
+    with pytest.raises(DoctorError, match=r"reading the tasks failed \(exit 1\): Error: No such"):
+        doctor.read_live(FakeConnection(answers))  # type: ignore[arg-type]
+    answers[doctor.LEADER_COMMANDS["tasks"]] = Result(0, "WARNING: oops", "")
+    with pytest.raises(DoctorError, match="reading the tasks printed no JSON"):
+        doctor.read_live(FakeConnection(answers))  # type: ignore[arg-type]
