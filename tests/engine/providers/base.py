@@ -32,10 +32,14 @@ class ProviderConfigs:
 
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Called with (reference, inputs) whenever a provider becomes known: Pulumi configures it.
+    on_configure: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
 
     def set(self, reference: str, inputs: dict[str, Any]) -> None:
         with self.lock:
             self.configs[reference] = inputs
+        for listener in self.on_configure:
+            listener(reference, inputs)
 
     def get(self, reference: str) -> dict[str, Any] | None:
         with self.lock:

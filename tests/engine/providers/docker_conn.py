@@ -5,12 +5,23 @@ The real provider (docker/cli connhelper) runs, for every connection it opens,
 the system `ssh` binary, so host-key pinning, keys and agents work exactly as ssh configures them.
 Here a local unix socket stands in for that dialer: each connection the Docker SDK opens to it
 spawns that same ssh command and pipes the bytes through.
+
+Connections are used as the provider uses them. It makes one Docker client per provider
+configuration (terraform-provider-docker `Config.NewClient`), pings the daemon when the provider
+is configured (`configure`: `client.Ping`), negotiates the API version once, and its Go
+`http.Transport` keeps connections alive and reuses them for any request, keeping up to
+`MaxIdleConnsPerHost` (2) idle ones. So: one connection pool per target for the run, whatever
+the URL (docker-py alone keys its pools by URL, which would open a new ssh for every new API
+path), at most 2 idle connections, the version negotiated once, and `configure()` opening the
+first connection in the background as soon as the provider is known (Pulumi configures providers
+asynchronously; the first operation waits for it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shlex
 import shutil
@@ -24,9 +35,16 @@ from typing import Any
 from urllib.parse import urlparse
 
 import docker
+from docker.transport.unixconn import UnixHTTPAdapter
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 API_TIMEOUT = 120
+# Go's http.DefaultMaxIdleConnsPerHost: the Docker client's transport does not change it.
+MAX_IDLE_CONNECTIONS = 2
+CONFIGURE_WAIT = 60.0
+# A connection returned to a full idle pool is closed, as Go's transport does; urllib3 also logs
+# a warning for each, which says nothing useful here.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
 
 class DockerConnectError(Exception):
@@ -149,12 +167,91 @@ class DialStdioBridge:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
+class _HostPoolAdapter(UnixHTTPAdapter):  # type: ignore[misc]
+    """docker-py's unix adapter with one connection pool for the daemon, whatever the URL."""
+
+    POOL_KEY = "http+docker://localhost"
+
+    def get_connection(self, url: str, proxies: Any = None) -> Any:
+        return super().get_connection(self.POOL_KEY, proxies)
+
+
+class _Session:
+    """What the provider holds per configuration: the shared pool and the negotiated version."""
+
+    def __init__(self, url: str) -> None:
+        self.adapter = _HostPoolAdapter(
+            url.replace("unix://", "http+unix://", 1),
+            API_TIMEOUT,
+            pool_connections=1,
+            max_pool_size=MAX_IDLE_CONNECTIONS,
+        )
+        self.version: str | None = None
+        self.started = False  # configure() began
+        self.configured = threading.Event()
+        self.lock = threading.Lock()
+
+    def client(self, url: str) -> docker.APIClient:
+        api = docker.APIClient(
+            base_url=url,
+            version=self.version or docker.constants.MINIMUM_DOCKER_API_VERSION,
+            timeout=API_TIMEOUT,
+        )
+        api.mount("http+docker://", self.adapter)
+        api._custom_adapter = self.adapter
+        if self.version is None:
+            with self.lock:
+                if self.version is None:
+                    self.version = str(api._retrieve_server_version())
+        api._version = self.version
+        return api
+
+    @staticmethod
+    def release(api: docker.APIClient) -> None:
+        """Close the operation's client but not the shared pool."""
+        api.adapters.pop("http+docker://", None)
+        api.close()
+
+
 class DockerConnections:
-    """One bridge per provider target for the run; a fresh API client per operation."""
+    """Per provider target for the run: one bridge, one connection pool, one API version."""
 
     def __init__(self) -> None:
         self._bridges: dict[DockerTarget, DialStdioBridge] = {}
+        self._sessions: dict[DockerTarget, _Session] = {}
         self._lock = threading.Lock()
+
+    def _session(self, target: DockerTarget, url: str) -> _Session:
+        with self._lock:
+            session = self._sessions.get(target)
+            if session is None:
+                session = self._sessions[target] = _Session(url)
+            return session
+
+    def configure(self, target: DockerTarget) -> None:
+        """What the provider's configure does: connect and ping, here in the background."""
+        if urlparse(target.host).scheme != "ssh":
+            return
+        url, _ = self.base_url(target)
+        session = self._session(target, url)
+        with session.lock:
+            if session.started:
+                return
+            session.started = True
+
+        def ping() -> None:
+            try:
+                api = session.client(url)
+                try:
+                    api.ping()
+                finally:
+                    session.release(api)
+            except Exception:  # noqa: S110 - the first operation connects again and reports
+                pass
+            finally:
+                session.configured.set()
+
+        threading.Thread(target=ping, daemon=True, name="docker-configure").start()
 
     def base_url(self, target: DockerTarget) -> tuple[str, DialStdioBridge | None]:
         scheme = urlparse(target.host).scheme
@@ -171,9 +268,15 @@ class DockerConnections:
         """An APIClient; a failure to reach the daemon is reported like the real provider."""
         url, bridge = self.base_url(target)
         failures_before = len(bridge.failures) if bridge else 0
+        session = self._session(target, url) if bridge else None
         api: docker.APIClient | None = None
         try:
-            api = docker.APIClient(base_url=url, version="auto", timeout=API_TIMEOUT)
+            if session is None:
+                api = docker.APIClient(base_url=url, version="auto", timeout=API_TIMEOUT)
+            else:
+                if session.started:
+                    session.configured.wait(CONFIGURE_WAIT)
+                api = session.client(url)
             yield api
         except (docker.errors.DockerException, OSError) as exc:
             if isinstance(exc, docker.errors.APIError) and exc.response is not None:
@@ -185,12 +288,21 @@ class DockerConnections:
                 f"reachable and has a '_ping' endpoint. Error: error during connect: {detail}"
             ) from exc
         finally:
-            if api is not None:
+            if api is not None and session is not None:
+                session.release(api)
+            elif api is not None:
                 api.close()
 
     def close(self) -> None:
         with self._lock:
             bridges = list(self._bridges.values())
+            sessions = list(self._sessions.values())
             self._bridges.clear()
+            self._sessions.clear()
+        for session in sessions:
+            # As Pulumi waits for a provider's configure before the run ends.
+            if session.started:
+                session.configured.wait(CONFIGURE_WAIT)
+            session.adapter.close()
         for bridge in bridges:
             bridge.close()
