@@ -201,8 +201,9 @@ def test_docker_provider_ssh_uses_the_same_pinned_keys(federation, tmp_path):
         ]
         return subprocess.run(command, capture_output=True, text=True, timeout=30)
 
-    good = provider_ssh(lab.host_key(1))
-    assert good.returncode == 0, good.stderr
+    # The wrong pin first: a multiplexing master opened by the good one would be reused.
     bad = provider_ssh(lab.host_key(2))
     assert bad.returncode != 0
     assert "Host key verification failed" in bad.stderr or "HOST IDENTIFICATION" in bad.stderr
+    good = provider_ssh(lab.host_key(1))
+    assert good.returncode == 0, good.stderr
