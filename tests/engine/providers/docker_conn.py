@@ -189,7 +189,8 @@ class _Session:
         self.version: str | None = None
         self.started = False  # configure() began
         self.configured = threading.Event()
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # guards started
+        self.version_lock = threading.Lock()
 
     def client(self, url: str) -> docker.APIClient:
         api = docker.APIClient(
@@ -200,7 +201,7 @@ class _Session:
         api.mount("http+docker://", self.adapter)
         api._custom_adapter = self.adapter
         if self.version is None:
-            with self.lock:
+            with self.version_lock:
                 if self.version is None:
                     self.version = str(api._retrieve_server_version())
         api._version = self.version
