@@ -1,0 +1,177 @@
+"""python -m bench: time to a working federation, (a) the program vs (b) Ansible vs (c) the 2018
+manual procedure, on a fresh lab per run; writes docs/benchmarks.md. Needs root."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import evalcost, machine, report
+from bench.floor import Floor
+from bench.runner import TOOL_KEYS, Options, Sample, log, run_all
+from bench.spec import PREFIX, SUBNET
+from bench.tools.ansible import TARGET_PYTHON, ansible_bin
+from tests.lab import Lab
+
+ROOT = Path(__file__).resolve().parents[1]
+METHOD = Path(__file__).with_name("method.md")
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--workers", type=_ints, default=[3, 9], help="sizes N (1 manager + N)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per tool and size (>= 3)")
+    parser.add_argument(
+        "--only",
+        default="program,ansible,manual",
+        help="tools: program, ansible (default forks and forks = N+1), manual",
+    )
+    parser.add_argument(
+        "--eval-sizes", type=_ints, default=[10, 100, 500], help="hospitals for the mocks cost"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="N=3, 1 run, evaluation cost for 10 and 100 only"
+    )
+    parser.add_argument("--out", type=Path, help="default docs/benchmarks.md (quick: workdir)")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "mip-bench")
+    parser.add_argument("--keep-lab", action="store_true", help="leave the bench lab up")
+    parser.add_argument(
+        "--max-load",
+        type=float,
+        default=None,
+        help="before each deploy wait (at most --max-load-wait s) for the 1-min load to drop",
+    )
+    parser.add_argument("--max-load-wait", type=float, default=60.0)
+    parser.add_argument(
+        "--report-only", type=Path, help="rewrite the report from a results.json of a run"
+    )
+    return parser
+
+
+def _tools(only: str) -> list[str]:
+    wanted = {part.strip() for part in only.split(",") if part.strip()}
+    unknown = wanted - {"program", "ansible", "manual"}
+    if unknown:
+        raise SystemExit(f"unknown tool(s) {sorted(unknown)}; use program, ansible, manual")
+    keys = [k for k in TOOL_KEYS if k.split("-")[0] in wanted]
+    return keys
+
+
+def _check_ansible() -> None:
+    if subprocess.run(
+        [ansible_bin("ansible-playbook"), "--version"], capture_output=True
+    ).returncode:
+        raise SystemExit("ansible-playbook not found: venv/bin/pip install ansible")
+    probe = [TARGET_PYTHON, "-c", "import docker"]
+    if subprocess.run(probe, capture_output=True).returncode:
+        log("installing Debian's python3-docker (community.docker needs the SDK on the targets)")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "python3-docker"]
+        if subprocess.run(install, env=env, capture_output=True).returncode:
+            raise SystemExit("apt-get install python3-docker failed; install it and re-run")
+
+
+def _revision() -> str:
+    """The commit measured, and whether the program or the engine double had local changes."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "__main__.py", "federation", "tests/engine"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\n")
+    changed = sorted({line[3:] for line in dirty if line.strip()})
+    return head + (f" with local changes to {', '.join(changed)}" if changed else "")
+
+
+def _sample(data: dict[str, Any]) -> Sample:
+    floor = data.pop("floor")
+    return Sample(**data, floor=Floor(**floor) if floor else None)
+
+
+def _save(
+    path: Path, samples: list[Sample], costs: list[evalcost.EvalCost], meta: dict[str, Any]
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "meta": meta,
+        "samples": [asdict(s) for s in samples],
+        "evalcost": [asdict(c) for c in costs],
+    }
+    path.write_text(json.dumps(document, indent=1))
+
+
+def _write_report(
+    out: Path, samples: list[Sample], costs: list[evalcost.EvalCost], meta: dict[str, Any]
+) -> None:
+    run = report.Run(meta["command"], datetime.fromisoformat(meta["started"]), meta["minutes"])
+    text = report.render(samples, costs, meta["machine"], run, METHOD.read_text())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    log(f"wrote {out}")
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.report_only:
+        document = json.loads(args.report_only.read_text())
+        _write_report(
+            args.out or ROOT / "docs/benchmarks.md",
+            [_sample(s) for s in document["samples"]],
+            [evalcost.EvalCost(**c) for c in document["evalcost"]],
+            document["meta"],
+        )
+        return 0
+    if os.geteuid() != 0:
+        raise SystemExit("the bench needs root (it brings up its own lab)")
+    if args.quick:
+        args.workers, args.runs, args.eval_sizes = [3], 1, [10, 100]
+    out = args.out or (
+        args.workdir / "benchmarks-quick.md" if args.quick else ROOT / "docs/benchmarks.md"
+    )
+    tools = _tools(args.only)
+    if any(t.startswith("ansible") for t in tools):
+        _check_ansible()
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    options = Options(
+        args.workers, args.runs, tools, args.workdir, args.max_load, args.max_load_wait
+    )
+    lab = Lab(PREFIX, SUBNET)
+    samples: list[Sample] = []
+    try:
+        samples = run_all(options)
+    finally:
+        if not args.keep_lab:
+            lab.down()
+    log(f"measuring the evaluation cost for {args.eval_sizes} hospitals")
+    costs = evalcost.measure(args.eval_sizes)
+    meta = {
+        "command": shlex.join(["python", "-m", "bench", *argv]),
+        "started": started.isoformat(),
+        "minutes": (time.monotonic() - clock) / 60,
+        "machine": {"measured commit": _revision(), **machine.describe()},
+    }
+    _save(args.workdir / "results.json", samples, costs, meta)
+    _write_report(out, samples, costs, meta)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,197 @@
+"""What the hosts say: the swarm, its labels, the network and the services, read straight from
+each host's dockerd socket (no SSH, so checking never competes with the tool being measured).
+
+`observe` returns a plain, tool-independent dict; `expected` builds the same dict from the
+spec; `differences` lists where they disagree. Two tools reached the same end state when both
+observations equal the expected one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import docker
+
+from bench.spec import NETWORK, NETWORK_GATEWAY, NETWORK_SUBNET, RESTART, Federation
+from tests.lab import Lab
+
+NS = 1_000_000_000
+
+
+@contextmanager
+def _client(lab: Lab, index: int) -> Iterator[docker.DockerClient]:
+    client = lab.docker(index)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _duration_ns(text: str) -> int:
+    return int(text.removesuffix("s")) * NS
+
+
+def _service_state(spec: dict[str, Any], network_names: dict[str, str]) -> dict[str, Any]:
+    task = spec.get("TaskTemplate") or {}
+    container = task.get("ContainerSpec") or {}
+    restart = task.get("RestartPolicy") or {}
+    endpoint = spec.get("EndpointSpec") or {}
+    networks = task.get("Networks") or spec.get("Networks") or []
+    env = dict(item.split("=", 1) for item in container.get("Env") or [])
+    return {
+        "image": str(container.get("Image", "")).split("@", 1)[0],
+        "args": list(container.get("Args") or []),
+        "env": env,
+        "constraints": sorted(
+            c.replace(" ", "") for c in (task.get("Placement") or {}).get("Constraints") or []
+        ),
+        "restart": {
+            "condition": restart.get("Condition"),
+            "delay": restart.get("Delay"),
+            "max_attempts": restart.get("MaxAttempts"),
+            "window": restart.get("Window"),
+        },
+        "endpoint_mode": endpoint.get("Mode", "vip"),
+        "ports": sorted(
+            (p.get("PublishedPort"), p.get("TargetPort"), p.get("PublishMode"))
+            for p in endpoint.get("Ports") or []
+        ),
+        "networks": sorted(
+            (network_names.get(n.get("Target", ""), n.get("Target")), tuple(n.get("Aliases") or []))
+            for n in networks
+        ),
+    }
+
+
+def observe(lab: Lab, federation: Federation) -> dict[str, Any]:
+    """The federation as the leader's dockerd reports it, plus each host's swarm state."""
+    hosts = {n.hostname: i for i, n in enumerate(federation.nodes, start=1)}
+    local = {}
+    for hostname, index in hosts.items():
+        with _client(lab, index) as client:
+            local[hostname] = client.info()["Swarm"]["LocalNodeState"]
+    state: dict[str, Any] = {"local": local, "nodes": {}, "network": None, "services": {}}
+    if local[federation.leader.hostname] != "active":
+        return state
+    with _client(lab, hosts[federation.leader.hostname]) as client:
+        api = client.api
+        for node in api.nodes():
+            state["nodes"][node["Description"]["Hostname"]] = {
+                "role": node["Spec"]["Role"],
+                "name": (node["Spec"].get("Labels") or {}).get("name"),
+                "state": node["Status"]["State"],
+            }
+        networks = {n["Id"]: n["Name"] for n in api.networks()}
+        if NETWORK in networks.values():
+            info = api.inspect_network(NETWORK)
+            ipam = ((info.get("IPAM") or {}).get("Config") or [{}])[0]
+            state["network"] = {
+                "driver": info["Driver"],
+                "scope": info["Scope"],
+                "attachable": info.get("Attachable", False),
+                "encrypted": "encrypted" in (info.get("Options") or {}),
+                "subnet": ipam.get("Subnet"),
+                "gateway": ipam.get("Gateway"),
+            }
+        node_names = {n["ID"]: n["Description"]["Hostname"] for n in api.nodes()}
+        running: dict[str, list[str]] = {}
+        for task in api.tasks(filters={"desired-state": "running"}):
+            if task["Status"]["State"] == "running":
+                running.setdefault(task["ServiceID"], []).append(
+                    node_names.get(task["NodeID"], "?")
+                )
+        for service in api.services():
+            entry = _service_state(service["Spec"], networks)
+            entry["running_on"] = sorted(running.get(service["ID"], []))
+            state["services"][service["Spec"]["Name"]] = entry
+    return state
+
+
+def expected(federation: Federation) -> dict[str, Any]:
+    """What observe() returns once the federation is deployed and every task runs."""
+    services = {}
+    for s in federation.services:
+        services[s.name] = {
+            "image": s.image,
+            "args": list(s.args),
+            "env": dict(s.env),
+            "constraints": sorted(c.replace(" ", "") for c in s.constraints),
+            "restart": {
+                "condition": RESTART["condition"],
+                "delay": _duration_ns(str(RESTART["delay"])),
+                "max_attempts": RESTART["max_attempts"],
+                "window": _duration_ns(str(RESTART["window"])),
+            },
+            "endpoint_mode": "dnsrr",
+            "ports": [(s.port, s.port, "host")] if s.port else [],
+            "networks": [(NETWORK, (s.name,))],
+            "running_on": [s.node.hostname],
+        }
+    return {
+        "local": {n.hostname: "active" for n in federation.nodes},
+        "nodes": {
+            n.hostname: {"role": n.role, "name": n.alias, "state": "ready"}
+            for n in federation.nodes
+        },
+        "network": {
+            "driver": "overlay",
+            "scope": "swarm",
+            "attachable": True,
+            "encrypted": False,
+            "subnet": NETWORK_SUBNET,
+            "gateway": NETWORK_GATEWAY,
+        },
+        "services": services,
+    }
+
+
+def differences(observed: Any, wanted: Any, path: str = "") -> list[str]:
+    """Human-readable paths where observed differs from wanted."""
+    if isinstance(observed, dict) and isinstance(wanted, dict):
+        out = []
+        for key in sorted(set(observed) | set(wanted), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in observed:
+                out.append(f"{where}: missing")
+            elif key not in wanted:
+                out.append(f"{where}: unexpected")
+            else:
+                out += differences(observed[key], wanted[key], where)
+        return out
+    if _plain(observed) != _plain(wanted):
+        return [f"{path}: {observed!r} != {wanted!r}"]
+    return []
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def wait_working(
+    lab: Lab, federation: Federation, timeout: float = 90.0, interval: float = 0.2
+) -> tuple[float, list[str]]:
+    """Poll until the hosts show the expected end state (every task running on its node).
+    Returns (monotonic time it was first seen, remaining differences if it timed out)."""
+    wanted = expected(federation)
+    deadline = time.monotonic() + timeout
+    while True:
+        problems = differences(observe(lab, federation), wanted)
+        if not problems or time.monotonic() > deadline:
+            return time.monotonic(), problems
+        time.sleep(interval)
+
+
+def torn_down(lab: Lab, federation: Federation) -> list[str]:
+    """Hosts still in a swarm after a teardown."""
+    problems = []
+    for index, node in enumerate(federation.nodes, start=1):
+        with _client(lab, index) as client:
+            state = client.info()["Swarm"]["LocalNodeState"]
+        if state != "inactive":
+            problems.append(f"{node.hostname}: swarm state {state}")
+    return problems

@@ -1,0 +1,135 @@
+"""The one federation every tool deploys: nodes, network and services, as plain data.
+
+It restates what the program creates (federation/exareme.py, federation/network.py) with the
+lab stack's settings, so the Ansible playbook and the manual script are handed exactly the same
+names, images, environment, constraints, ports and restart policy, and the end-state check knows
+what to expect on the hosts. The portal (a container outside the swarm) is not part of the
+compared end state: the program is deployed with `portal.enabled: false`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.lab import Lab
+
+PREFIX = "mipb"
+SUBNET = "10.231.3"
+STACK = "bench"
+
+NETWORK = "mip-federation"
+NETWORK_SUBNET = "10.20.30.0/24"
+NETWORK_GATEWAY = "10.20.30.254"
+KEYSTORE = "exareme-keystore"
+MASTER = "exareme-master"
+EXAREME_IMAGE = "hbpmip/exareme:v5"
+KEYSTORE_IMAGE = "hashicorp/consul:1.15.4"
+KEYSTORE_ARGS = ("agent", "-server", "-bootstrap", "-client=0.0.0.0")
+EXAREME_PORT = 9090
+RESTART = {"condition": "on-failure", "delay": "5s", "max_attempts": 3, "window": "120s"}
+
+
+@dataclass(frozen=True)
+class Node:
+    alias: str
+    ip: str
+    hostname: str  # the lab host's name, which is its swarm hostname
+    role: str  # manager | worker
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    node: Node
+    image: str
+    env: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()
+    port: int | None = None
+
+    @property
+    def constraints(self) -> tuple[str, ...]:
+        return (f"node.role == {self.node.role}", f"node.labels.name == {self.node.alias}")
+
+
+def aliases(workers: int) -> list[str]:
+    """Node names: the central hub, then one per hospital."""
+    return ["hub", *(f"hosp{i}" for i in range(1, workers + 1))]
+
+
+@dataclass(frozen=True)
+class Federation:
+    nodes: tuple[Node, ...]
+
+    @classmethod
+    def on_lab(cls, lab: Lab, workers: int) -> Federation:
+        nodes = tuple(
+            Node(alias, host.ip, host.name, "manager" if i == 0 else "worker")
+            for i, (alias, host) in enumerate(zip(aliases(workers), lab.hosts, strict=False))
+        )
+        if len(nodes) != workers + 1:
+            raise RuntimeError(f"the lab has {len(lab.hosts)} hosts, {workers + 1} are needed")
+        return cls(nodes)
+
+    @property
+    def leader(self) -> Node:
+        return self.nodes[0]
+
+    @property
+    def workers(self) -> tuple[Node, ...]:
+        return self.nodes[1:]
+
+    def _raw_env(self, node: Node) -> dict[str, str]:
+        return {
+            "RAWUSERNAME": "ldsm",
+            "RAWPASSWORD": "",
+            "RAWHOST": node.ip,
+            "RAWPORT": "31555",
+            "RAWDB": "ldsm",
+            "RAWENDPOINT": "query",
+            "RAWRESULTS": "all",
+            "RAWDATAKEY": "output",
+        }
+
+    @property
+    def services(self) -> tuple[Service, ...]:
+        common = {"CONSULURL": f"{KEYSTORE}:8500", "MODE": "global"}
+        leader = self.leader
+        master_env = {
+            **common,
+            "MASTER_FLAG": "master",
+            "NODE_NAME": leader.alias,
+            "EXA_WORKERS_WAIT": str(len(self.workers)),
+            **self._raw_env(leader),
+        }
+        return (
+            Service(KEYSTORE, leader, KEYSTORE_IMAGE, args=KEYSTORE_ARGS),
+            Service(MASTER, leader, EXAREME_IMAGE, env=master_env, port=EXAREME_PORT),
+            *(
+                Service(
+                    f"exareme-worker-{node.alias}",
+                    node,
+                    EXAREME_IMAGE,
+                    env={**common, "NODE_NAME": node.alias, **self._raw_env(node)},
+                )
+                for node in self.workers
+            ),
+        )
+
+    def stack_config(self, lab: Lab) -> dict[str, Any]:
+        """The program's stack config (full `mip-federation:` keys) for these nodes."""
+        document = lab.stack_config([n.alias for n in self.nodes], managers=1, encrypted=False)
+        config: dict[str, Any] = dict(document["config"])
+        config["mip-federation:network"] = {
+            "name": NETWORK,
+            "subnet": NETWORK_SUBNET,
+            "gateway": NETWORK_GATEWAY,
+            "encrypted": False,
+        }
+        config["mip-federation:exareme"] = {
+            "image": EXAREME_IMAGE,
+            "keystoreImage": KEYSTORE_IMAGE,
+            "port": EXAREME_PORT,
+        }
+        config["mip-federation:portal"] = {"enabled": False}
+        return config

@@ -1,0 +1,119 @@
+"""(b) An Ansible playbook with community.docker (bench/ansible/), from the `ansible` package."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.spec import Federation
+from bench.tools.base import Outcome, run_command
+from tests.lab import Lab
+
+PLAYBOOKS = Path(__file__).resolve().parents[1] / "ansible"
+TARGET_PYTHON = "/usr/bin/python3"
+DEFAULT_FORKS = 5  # ansible-config: DEFAULT_FORKS
+RECAP_RE = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", re.MULTILINE)
+
+
+def ansible_bin(name: str) -> str:
+    """The Ansible command installed next to this Python (the venv), else from PATH."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+class AnsibleTool:
+    def __init__(self, lab: Lab, federation: Federation, forks: int | None) -> None:
+        self.lab = lab
+        self.federation = federation
+        self.forks = forks
+        self.key = "ansible" if forks is None else "ansible-forks"
+        shown = f"default forks ({DEFAULT_FORKS})" if forks is None else f"forks = {forks}"
+        self.label = f"(b) Ansible community.docker, {shown}"
+        self.workdir = Path()
+
+    def prepare(self, workdir: Path) -> None:
+        self.workdir = workdir
+        (workdir / "cp").mkdir(parents=True, exist_ok=True)
+        (workdir / "tmp").mkdir(parents=True, exist_ok=True)
+        ssh_args = " ".join(
+            [
+                "-F /dev/null -o IdentitiesOnly=yes -o BatchMode=yes",
+                f"-o UserKnownHostsFile={self.lab.known_hosts_file}",
+                "-o StrictHostKeyChecking=yes",
+            ]
+        )
+        lines = ["[all:vars]"]
+        lines += [
+            "ansible_user=root",
+            f"ansible_ssh_private_key_file={self.lab.key_file}",
+            f"ansible_ssh_common_args='{ssh_args}'",
+            # Debian's Python with python3-docker: community.docker.docker_swarm needs the
+            # Docker SDK on the target (the lab hosts share this machine's /usr).
+            f"ansible_python_interpreter={TARGET_PYTHON}",
+        ]
+        for group, nodes in (
+            ("managers", [self.federation.leader]),
+            ("workers", list(self.federation.workers)),
+        ):
+            lines.append(f"[{group}]")
+            lines += [
+                f"{n.alias} ansible_host={n.ip} alias={n.alias} swarm_hostname={n.hostname}"
+                for n in nodes
+            ]
+        (workdir / "inventory.ini").write_text("\n".join(lines) + "\n")
+
+    def _env(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "ANSIBLE_CONFIG": str(PLAYBOOKS / "ansible.cfg"),
+            "ANSIBLE_SSH_CONTROL_PATH_DIR": str(self.workdir / "cp"),
+            "ANSIBLE_LOCAL_TEMP": str(self.workdir / "tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+        }
+        if self.forks is not None:
+            env["ANSIBLE_FORKS"] = str(self.forks)
+        return env
+
+    def _play(self, playbook: str) -> Outcome:
+        argv = [
+            ansible_bin("ansible-playbook"),
+            "-i",
+            str(self.workdir / "inventory.ini"),
+            str(PLAYBOOKS / playbook),
+        ]
+        log = self.workdir / f"{playbook}.log"
+        log.unlink(missing_ok=True)
+        outcome = run_command(argv, self._env(), self.workdir, log)
+        outcome.detail = outcome.detail or log.read_text(errors="replace")
+        return outcome
+
+    def deploy(self) -> Outcome:
+        outcome = self._play("deploy.yml")
+        outcome.detail = "" if outcome.ok else outcome.detail
+        return outcome
+
+    def rerun(self) -> Outcome:
+        outcome = self._play("deploy.yml")
+        changed = {host: int(n) for host, n in RECAP_RE.findall(outcome.detail) if int(n)}
+        if outcome.ok and changed:
+            return Outcome(ok=False, detail=f"re-run changed something: {changed}")
+        outcome.detail = "" if outcome.ok else outcome.detail
+        return outcome
+
+    def teardown(self) -> Outcome:
+        outcome = self._play("teardown.yml")
+        outcome.detail = "" if outcome.ok else outcome.detail
+        return outcome
+
+    def cleanup(self) -> None:
+        """Stop the ssh control masters (ControlPersist) this run left behind."""
+        for socket in (self.workdir / "cp").glob("*"):
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={socket}", "-O", "exit", "x"],
+                capture_output=True,
+                check=False,
+                timeout=10,
+            )
