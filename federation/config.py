@@ -13,10 +13,18 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "mip-federation"
@@ -134,13 +142,30 @@ def is_floating_tag(image: str) -> bool:
     return match.group("tag") in (None, "latest")
 
 
+def _check_image(value: str) -> str:
+    problem = image_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Port = Annotated[int, AfterValidator(_check_port)]
+ImageRef = Annotated[str, AfterValidator(_check_image)]
+ExaremeEnv = Annotated[
+    dict[str, str], AfterValidator(lambda env: _check_env(env, EXAREME_RESERVED_ENV))
+]
+PortalEnv = Annotated[
+    dict[str, str], AfterValidator(lambda env: _check_env(env, PORTAL_RESERVED_ENV))
+]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, frozen=True)
 
 
 class SshSettings(_Model):
     user: str = "root"
-    port: int = 22
+    port: Port = 22
     private_key_file: str | None = None
 
     @field_validator("user")
@@ -151,11 +176,6 @@ class SshSettings(_Model):
                 "must be a POSIX user name (lowercase letters, digits, _ and -), e.g. mipadmin"
             )
         return value
-
-    @field_validator("port")
-    @classmethod
-    def _port(cls, value: int) -> int:
-        return _check_port(value)
 
     @field_validator("private_key_file")
     @classmethod
@@ -174,7 +194,7 @@ class SshSettings(_Model):
 
 class LdsmSettings(_Model):
     host: str | None = None
-    port: int = 31555
+    port: Port = 31555
     database: str = "ldsm"
     user: str = "ldsm"
 
@@ -184,11 +204,6 @@ class LdsmSettings(_Model):
         if value is not None and not (is_ip(value) or is_hostname(value)):
             raise ValueError("must be an IP address or a DNS name (RFC 1123)")
         return value
-
-    @field_validator("port")
-    @classmethod
-    def _port(cls, value: int) -> int:
-        return _check_port(value)
 
     @field_validator("database", "user")
     @classmethod
@@ -277,53 +292,17 @@ class NetworkSettings(_Model):
 
 
 class ExaremeSettings(_Model):
-    image: str = "hbpmip/exareme:v5"
-    keystore_image: str = "hashicorp/consul:1.15.4"
-    port: int = 9090
-    env: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("image", "keystore_image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        problem = image_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("port")
-    @classmethod
-    def _port(cls, value: int) -> int:
-        return _check_port(value)
-
-    @field_validator("env")
-    @classmethod
-    def _env(cls, value: dict[str, str]) -> dict[str, str]:
-        return _check_env(value, EXAREME_RESERVED_ENV)
+    image: ImageRef = "hbpmip/exareme:v5"
+    keystore_image: ImageRef = "hashicorp/consul:1.15.4"
+    port: Port = 9090
+    env: ExaremeEnv = Field(default_factory=dict)
 
 
 class PortalSettings(_Model):
     enabled: bool = True
-    image: str = "hbpmip/portal-backend:2.5.4"
-    port: int = 8080
-    env: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        problem = image_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("port")
-    @classmethod
-    def _port(cls, value: int) -> int:
-        return _check_port(value)
-
-    @field_validator("env")
-    @classmethod
-    def _env(cls, value: dict[str, str]) -> dict[str, str]:
-        return _check_env(value, PORTAL_RESERVED_ENV)
+    image: ImageRef = "hbpmip/portal-backend:2.5.4"
+    port: Port = 8080
+    env: PortalEnv = Field(default_factory=dict)
 
 
 class StackSettings(_Model):
