@@ -1,7 +1,9 @@
 """CLI: `python -m tests.engine deploy|destroy STACKFILE [--secrets FILE] [--state FILE]`.
 
 Stack outputs go to stdout as JSON (secrets shown as "[secret]"); progress, the operations and
-errors go to stderr; the exit status is non-zero when anything failed.
+errors go to stderr; the exit status is non-zero when anything failed. Ctrl-C (SIGINT) or SIGTERM
+cancels gracefully, as with the Pulumi CLI: the worker finishes the steps in flight and saves the
+state; a second signal terminates it at once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ import re
 import sys
 from pathlib import Path
 
-from tests.engine.api import DeployResult, default_state_file, deploy, destroy, worker_main
+from tests.engine.api import (
+    DeployResult,
+    default_state_file,
+    deploy,
+    destroy,
+    forward_signals,
+    worker_main,
+)
 from tests.engine.stackfile import StackFileError, load_stack_file
 
 STACK_FILE_RE = re.compile(r"^Pulumi\.(?P<stack>[^.]+)\.ya?ml$")
@@ -48,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.action == "_worker":
         return worker_main()
+    forward_signals()
     match = STACK_FILE_RE.match(args.stackfile.name)
     if not match:
         print(f"error: {args.stackfile} is not named Pulumi.<stack>.yaml", file=sys.stderr)

@@ -5,15 +5,22 @@ own modules stay imported), so every operation runs in a new `python -m tests.en
 process. The request, including secret config, goes over the worker's stdin (never argv); the
 result comes back in a 0600 JSON file. The worker's stdout is sent to stderr, so anything the
 program prints never mixes with a caller's JSON output.
+
+The worker runs in a session of its own, so a Ctrl-C meant for the caller reaches it exactly once,
+forwarded: the caller waits for the worker to cancel and save its state instead of dying first
+(see `forward_signals` and `tests.engine.interrupts`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +56,49 @@ def default_state_file(program_dir: Path, stack: str) -> Path:
     return program_dir / ".lab" / "state" / f"{stack}.json"
 
 
+# Workers running now, and signals received (by `forward_signals`' handler) before one started.
+_WORKERS: set[subprocess.Popen[bytes]] = set()
+_PENDING: list[int] = []
+
+
+def _forward(signum: int, _frame: object = None) -> None:
+    if not _WORKERS:
+        _PENDING.append(signum)
+    for proc in list(_WORKERS):
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+
+
+def forward_signals() -> None:
+    """For a command-line caller: send SIGINT and SIGTERM on to the running worker, which
+    cancels gracefully (a second one terminates it), and keep waiting for its result."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _forward)
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> int:
+    """Wait for the worker. A KeyboardInterrupt (a library caller's Ctrl-C) is forwarded to
+    the worker, which cancels; it is raised again once the worker has finished."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    interrupted: KeyboardInterrupt | None = None
+    while True:
+        try:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            returncode = proc.wait(timeout=left)
+            break
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+    if interrupted is not None:
+        raise interrupted
+    return returncode
+
+
 def _run_worker(request: dict[str, Any], timeout: float | None) -> DeployResult:
     with tempfile.TemporaryDirectory(prefix="engine-") as tmp:
         result_file = Path(tmp) / "result.json"
@@ -58,17 +108,34 @@ def _run_worker(request: dict[str, Any], timeout: float | None) -> DeployResult:
             [str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])]
         )
         env.setdefault("PYTHONUNBUFFERED", "1")
-        proc = subprocess.run(
+        if _PENDING:
+            _PENDING.clear()
+            what = "update" if request["action"] == "deploy" else request["action"]
+            return DeployResult(errors=[("engine", f"{what} canceled")])
+        proc = subprocess.Popen(
             [sys.executable, "-m", "tests.engine", "_worker"],
-            input=json.dumps(request).encode(),
+            stdin=subprocess.PIPE,
             cwd=REPO_ROOT,
             env=env,
-            timeout=timeout,
-            check=False,
+            start_new_session=True,
         )
+        _WORKERS.add(proc)
+        try:
+            for signum in _PENDING:  # received while the worker was starting
+                proc.send_signal(signum)
+            _PENDING.clear()
+            assert proc.stdin is not None
+            with contextlib.suppress(BrokenPipeError), proc.stdin:
+                proc.stdin.write(json.dumps(request).encode())
+            returncode = _wait(proc, timeout)
+        finally:
+            _WORKERS.discard(proc)
+            if proc.returncode is None:
+                proc.kill()
+                proc.wait()
         if not result_file.exists():
             return DeployResult(
-                errors=[("engine", f"engine worker exited with status {proc.returncode}")]
+                errors=[("engine", f"engine worker exited with status {returncode}")]
             )
         raw = json.loads(result_file.read_text())
     return DeployResult(
@@ -130,6 +197,9 @@ def destroy(
 
 def worker_main() -> int:
     """Entry of the worker process: one request on stdin, the result in request.result_file."""
+    from tests.engine.interrupts import INTERRUPTS
+
+    INTERRUPTS.install()
     os.dup2(2, 1)  # the program's prints go to stderr
     request = json.loads(sys.stdin.read())
     from tests.engine import runner

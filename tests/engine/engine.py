@@ -2,8 +2,10 @@
 deletes what the program no longer declares, in reverse dependency order.
 
 Steps run on the SDK's executor threads as registrations arrive (so independent resources run in
-parallel, as with the real engine). Once one step fails, no new step starts; steps in flight
-finish and are recorded; nothing is deleted for resources the program did not reach.
+parallel, as with the real engine). Once one step fails, or the run is cancelled (Ctrl-C), no new
+step starts; steps in flight finish and are recorded; nothing is deleted for resources the program
+did not reach. Like the real engine's checkpoints, the state is saved after every completed step
+that changed something, so a crash loses at most the steps in flight.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -73,6 +75,7 @@ class Engine:
         ctx: HandlerContext,
         registry: Registry,
         parallel: int,
+        checkpoint: Callable[[StackState], None] | None = None,
     ) -> None:
         self.prior = prior
         self.prior_live = prior.by_urn()
@@ -88,12 +91,55 @@ class Engine:
         self.errors: list[tuple[str, str]] = []
         self.skipped: list[str] = []
         self.failed = threading.Event()
+        self.cancelled = threading.Event()
         self.inflight = 0
+        # Checkpoints: `changes` counts completed steps that changed the state; a save writes
+        # the state as of its own count, so concurrent steps coalesce into one write.
+        self._save = checkpoint
+        self._save_lock = threading.Lock()
+        self._changes = 0
+        self._saved = 0
         self.stack_urn = ""
         self.stack_outputs: dict[str, Any] | None = None
         for res in prior.resources:
             if res.type.startswith(PROVIDER_PREFIX) and not res.pending_delete:
                 ctx.providers.set(f"{res.urn}::{res.id}", plain(res.inputs))
+
+    # ------------------------------------------------------------ cancel, checkpoints
+
+    @property
+    def stopping(self) -> bool:
+        """No new step may start: a step failed or the run was cancelled."""
+        return self.failed.is_set() or self.cancelled.is_set()
+
+    def cancel(self) -> None:
+        """Graceful cancel (the first Ctrl-C): start no new step, let the ones in flight finish.
+        Safe to call from a signal handler: it only sets an event."""
+        self.cancelled.set()
+
+    def _changed(self) -> None:
+        with self.lock:
+            self._changes += 1
+        self.checkpoint()
+
+    def checkpoint(self, state: StackState | None = None) -> None:
+        """Save `state`, or the current state (what a run interrupted now would leave)."""
+        if self._save is None:
+            return
+        with self._save_lock:
+            with self.lock:
+                version = self._changes
+                if state is None:
+                    if version == self._saved:
+                        return  # a concurrent save already wrote this change
+                    state = self.final_state(False)
+            self._save(state)
+            self._saved = version
+
+    def hold_checkpoints(self, timeout: float) -> None:
+        """Before exiting at once: wait up to `timeout` for a checkpoint being written, then
+        start no other, so no half-written temp file is left behind."""
+        self._save_lock.acquire(timeout=timeout)
 
     # ------------------------------------------------------------ registrations
 
@@ -126,10 +172,11 @@ class Engine:
                 self.new[reg.urn] = entry
             return "", {}
         with self._tracked():
-            if self.failed.is_set():
+            if self.stopping:
                 with self.lock:
                     self.skipped.append(reg.name)
-                raise SkippedError(f"{reg.name}: not applied because an earlier step failed")
+                why = "an earlier step failed" if self.failed.is_set() else "the run was cancelled"
+                raise SkippedError(f"{reg.name}: not applied because {why}")
             return self._apply(reg)
 
     def register_outputs(self, urn: str, outputs: dict[str, Any]) -> None:
@@ -176,6 +223,7 @@ class Engine:
             return self._record(entry)
 
         dbr = reg.delete_before_replace or handler.delete_before_replace
+        replaced: ResourceState | None = None
         try:
             with self.oplog.step(reg.urn, reg.name, reg.type, plan.op):
                 if plan.op == "create":
@@ -189,16 +237,19 @@ class Engine:
                         handler.delete(old)
                         with self.lock:
                             self.gone.add(reg.urn)
+                        self._changed()
                     resource_id, outputs = handler.create(view)
                     if not dbr:
-                        with self.lock:
-                            self.replaced.append(replace(old, pending_delete=True))
+                        replaced = replace(old, pending_delete=True)
         except Exception as exc:
             raise self._fail(reg.name, exc) from exc
         wrapped_outputs = rewrap_outputs(
             normalize(outputs), wrapped, list(reg.additional_secret_outputs)
         )
-        return self._record(self._entry(reg, resource_id, wrapped, wrapped_outputs))
+        entry = self._entry(reg, resource_id, wrapped, wrapped_outputs)
+        result = self._record(entry, replaced)
+        self._changed()
+        return result
 
     def _entry(
         self, reg: Registration, resource_id: str, inputs: dict[str, Any], outputs: dict[str, Any]
@@ -219,11 +270,15 @@ class Engine:
             retain_on_delete=reg.retain_on_delete,
         )
 
-    def _record(self, entry: ResourceState) -> tuple[str, dict[str, Any]]:
+    def _record(
+        self, entry: ResourceState, replaced: ResourceState | None = None
+    ) -> tuple[str, dict[str, Any]]:
         if entry.type.startswith(PROVIDER_PREFIX):
             self.ctx.providers.set(f"{entry.urn}::{entry.id}", plain(entry.inputs))
-        with self.lock:
+        with self.lock:  # the new entry and the old one's pending delete land together
             self.new[entry.urn] = entry
+            if replaced is not None:
+                self.replaced.append(replaced)
         return entry.id, entry.outputs
 
     # ------------------------------------------------------------ deletes
@@ -236,7 +291,7 @@ class Engine:
 
     def delete_all(self, entries: list[ResourceState]) -> None:
         """Delete in reverse dependency order, independent deletes in parallel. After a failure
-        no new delete starts, and what the failed one depends on is kept."""
+        or a cancel no new delete starts, and what the failed one depends on is kept."""
         ids = {id(e): e for e in entries}
         by_urn: dict[str, list[int]] = {}
         for key, entry in ids.items():
@@ -253,7 +308,7 @@ class Engine:
         running: dict[Future[bool], int] = {}
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             while ready or running:
-                while ready and not self.failed.is_set():
+                while ready and not self.stopping:
                     key = ready.pop(0)
                     running[pool.submit(self._delete_one, ids[key])] = key
                 if not running:
@@ -283,6 +338,7 @@ class Engine:
             return False
         with self.lock:
             self.deleted.add(id(entry))
+        self._changed()
         return True
 
     # ------------------------------------------------------------ final state

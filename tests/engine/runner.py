@@ -3,6 +3,9 @@
 The program runs under `pulumi.runtime.run_in_stack` (what `pulumi-language-python-exec` uses)
 with the engine's monitor in place of the gRPC one. Pulumi's runtime settings are process-global,
 so a process runs one operation: `tests.engine.api` starts a fresh worker process for each.
+
+Signals are handled as the Pulumi CLI does (`tests.engine.interrupts`): the first SIGINT or SIGTERM
+cancels the run, the second terminates the process. The state is checkpointed after every step.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pulumi.runtime.mocks import MockEngine
 from pulumi.runtime.stack import run_in_stack
 
 from tests.engine.engine import Engine
+from tests.engine.interrupts import INTERRUPTS
 from tests.engine.monitor import EngineMonitor
 from tests.engine.oplog import OpLog
 from tests.engine.props import normalize, redact
@@ -157,10 +161,25 @@ def _result(
     }
 
 
-def _new_engine(prior: StackState, oplog: OpLog, parallel: int) -> tuple[Engine, Registry]:
+def _new_engine(
+    prior: StackState, oplog: OpLog, parallel: int, state_file: Path
+) -> tuple[Engine, Registry]:
     ctx = HandlerContext(progress=oplog.progress)
     registry = Registry(ctx)
-    return Engine(prior, oplog, ctx, registry, parallel), registry
+
+    def checkpoint(state: StackState) -> None:
+        save_state(state_file, state)
+
+    engine = Engine(prior, oplog, ctx, registry, parallel, checkpoint)
+    INTERRUPTS.attach(engine)
+    return engine, registry
+
+
+def _cancelled(engine: Engine, name: str, action: str) -> list[tuple[str, str]]:
+    if not engine.cancelled.is_set():
+        return []
+    engine.oplog.progress(f"{action} canceled")
+    return [(name, f"{action} canceled")]
 
 
 def run_deploy(
@@ -175,20 +194,21 @@ def run_deploy(
     program_dir = program_dir.resolve()
     prior = load_state(state_file, stack, project)
     oplog = OpLog()
-    engine, registry = _new_engine(prior, oplog, parallel)
+    engine, registry = _new_engine(prior, oplog, parallel, state_file)
     oplog.progress(f"Updating stack {project}/{stack} ({program_dir})")
     pulumi.runtime.set_all_config(_encode_config(config), list(secret_keys))
     _configure_runtime(engine, program_dir, project, stack, parallel)
     program_error: str | None = None
     try:
         program_error = _run_program(engine, program_dir, parallel)
-        if program_error is None and not engine.errors:
+        if program_error is None and not engine.stopping:
             engine.delete_all(engine.removed_resources())
     finally:
         registry.close()
-        succeeded = program_error is None and not engine.errors
-        save_state(state_file, engine.final_state(succeeded))
+        succeeded = program_error is None and not engine.stopping
+        engine.checkpoint(engine.final_state(succeeded))
     extra = [(f"{project}-{stack}", program_error)] if program_error else []
+    extra += _cancelled(engine, f"{project}-{stack}", "update")
     return _result(engine, oplog, extra, state_file, "deploy")
 
 
@@ -196,7 +216,7 @@ def run_destroy(stack: str, state_file: Path, project: str = "mip-federation") -
     parallel = parallelism()
     prior = load_state(state_file, stack, project)
     oplog = OpLog()
-    engine, registry = _new_engine(prior, oplog, parallel)
+    engine, registry = _new_engine(prior, oplog, parallel, state_file)
     oplog.progress(f"Destroying stack {prior.project}/{stack}")
     try:
         engine.delete_all(list(prior.resources))
@@ -204,7 +224,8 @@ def run_destroy(stack: str, state_file: Path, project: str = "mip-federation") -
         registry.close()
         remaining = [r for r in prior.resources if id(r) not in engine.deleted]
         outputs = prior.outputs if remaining else {}
-        save_state(state_file, StackState(stack, prior.project, remaining, outputs))
-    result = _result(engine, oplog, [], state_file, "destroy")
+        engine.checkpoint(StackState(stack, prior.project, remaining, outputs))
+    extra = _cancelled(engine, f"{prior.project}-{stack}", "destroy")
+    result = _result(engine, oplog, extra, state_file, "destroy")
     result["outputs"] = {}
     return result
