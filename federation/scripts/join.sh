@@ -23,5 +23,7 @@ case "$state" in
   *)
     echo "node $NODE: swarm state is '$state'; repair or leave that swarm first" >&2; exit 13 ;;
 esac
+node_id=$(docker info --format '{{.Swarm.NodeID}}')
+[ -n "$node_id" ] || { echo "node $NODE: joined, but Docker reports no node id yet; run again" >&2; exit 16; }
 mkdir -p "$HOME/.mip-federation" && printf '%s\n' "$NODE" > "$HOME/.mip-federation/member"
-docker info --format '{{.Swarm.NodeID}}'
+echo "$node_id"

@@ -15,6 +15,12 @@ case "$state" in
     echo "node $NODE: swarm state is '$state'; repair or leave that swarm first" >&2; exit 13 ;;
 esac
 mkdir -p "$HOME/.mip-federation" && printf '%s\n' "$NODE" > "$HOME/.mip-federation/member"
+# Plain assignments, so that set -e stops on a failure (a command substitution inside printf's
+# arguments would not): recorded empty tokens would make every later join fail.
+swarm_id=$(docker info --format '{{.Swarm.Cluster.ID}}')
+node_id=$(docker info --format '{{.Swarm.NodeID}}')
+worker_token=$(docker swarm join-token -q worker)
+manager_token=$(docker swarm join-token -q manager)
+[ -n "$swarm_id" ] && [ -n "$node_id" ] && [ -n "$worker_token" ] && [ -n "$manager_token" ] || { echo "node $NODE: the swarm did not report its id, node id and join tokens; run again" >&2; exit 16; }
 printf '{"swarmId":"%s","nodeId":"%s","workerToken":"%s","managerToken":"%s"}\n' \
-  "$(docker info --format '{{.Swarm.Cluster.ID}}')" "$(docker info --format '{{.Swarm.NodeID}}')" \
-  "$(docker swarm join-token -q worker)" "$(docker swarm join-token -q manager)"
+  "$swarm_id" "$node_id" "$worker_token" "$manager_token"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from importlib import resources
@@ -68,3 +69,44 @@ def test_rendered_parameters_reach_a_real_shell_verbatim(value, tmp_path):
 def test_parameter_names_must_be_shell_names():
     with pytest.raises(ValueError, match="upper-case shell name"):
         render("node_set", **{"NODE;id": "x"})
+
+
+FAKE_DOCKER = """#!/bin/sh
+case "$*" in
+  *LocalNodeState*) echo active ;;
+  *ControlAvailable*) echo true ;;
+  *NodeAddr*) echo 192.0.2.10 ;;
+  *Cluster.ID*) echo swarmid ;;
+  *NodeID*) echo nodeid ;;
+  "swarm join-token -q worker") [ -n "${FAIL_TOKENS:-}" ] && exit 1; echo SWMTKN-worker ;;
+  "swarm join-token -q manager") [ -n "${FAIL_TOKENS:-}" ] && exit 1; echo SWMTKN-manager ;;
+  *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+"""
+
+
+@pytest.mark.parametrize("fail_tokens", [False, True])
+def test_swarm_init_never_records_empty_tokens(tmp_path, fail_tokens):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    if fail_tokens:  # e.g. the daemon restarting between `swarm init` and `join-token`
+        env["FAIL_TOKENS"] = "1"
+    result = subprocess.run(
+        ["sh", "-c", render("swarm_init", NODE="chuv", ADVERTISE_ADDR="192.0.2.10")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if fail_tokens:
+        assert result.returncode != 0 and result.stdout == ""
+    else:
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == {
+            "swarmId": "swarmid",
+            "nodeId": "nodeid",
+            "workerToken": "SWMTKN-worker",
+            "managerToken": "SWMTKN-manager",
+        }
