@@ -1,4 +1,5 @@
-"""python -m tests.lab up N | down | status | ssh I CMD... | run I CMD... | reset | stack ..."""
+"""python -m tests.lab up N | down | status | ssh I CMD... | run I CMD... | reset | stack ...
+| deploy STACKFILE [--secrets FILE] [--state FILE] | destroy STACKFILE [...]"""
 
 import argparse
 import subprocess
@@ -31,6 +32,13 @@ def _parser() -> argparse.ArgumentParser:
     stack.add_argument("--managers", type=int, default=1, help="the first K nodes are managers")
     stack.add_argument("--unencrypted", action="store_true", help="plain overlay network")
     stack.add_argument("--stack-name", default="dev", help="named in the header comment")
+    for action in ("deploy", "destroy"):
+        command = commands.add_parser(
+            action,
+            help=f"{action} a stack on the running lab with the engine double "
+            "(python -m tests.engine " + action + " -h for its options)",
+        )
+        command.add_argument("engine_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -56,6 +64,10 @@ def _status(lab: Lab) -> int:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("deploy", "destroy"):
+        from tests.engine.__main__ import main as engine_main
+
+        return engine_main([args.command, *args.engine_args])
     lab = Lab(args.prefix, args.subnet)
     if args.command == "up":
         lab.up(args.n, args.image)
