@@ -63,6 +63,11 @@ class Host:
     def log(self) -> Path:
         return self.data / "log"
 
+    @property
+    def scripts(self) -> Path:
+        """The lab's host scripts, copied onto the host's disk where the host can read them."""
+        return self.data / "scripts"
+
 
 def prepare_disks(host: Host, fresh: bool) -> None:
     """Create the host's private directories, root's authorized_keys and the sshd config;
@@ -77,8 +82,15 @@ def prepare_disks(host: Host, fresh: bool) -> None:
     authorized_keys = host.data / "root/.ssh/authorized_keys"
     authorized_keys.write_text(keys.public_key(CLIENT_KEY) + "\n")
     authorized_keys.chmod(0o600)
+    # The host sees the repository only where it is not under one of its private directories
+    # (a clone in /tmp or /root is hidden by the host's own /tmp or /root): its scripts and host
+    # key are copied onto its disk.
+    shutil.copytree(SCRIPTS, host.scripts, dirs_exist_ok=True)
+    host_key = host.data / "ssh_host_ed25519_key"
+    shutil.copyfile(host.host_key_file, host_key)
+    host_key.chmod(0o600)
     template = Template((SCRIPTS / "sshd_config").read_text())
-    config = template.substitute(host=host.name, ip=host.ip, host_key=host.host_key_file)
+    config = template.substitute(host=host.name, ip=host.ip, host_key=host_key)
     (host.data / "sshd_config").write_text(config)
 
 
@@ -96,7 +108,7 @@ def boot(host: Host, timeout: float = 30.0) -> int:
     command = [
         *("setsid", "-f", "nsenter", f"--net={host.netns}"),
         *("unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc"),
-        *("tini", "--", "sh", str(SCRIPTS / "boot.sh"), host.name, str(host.data)),
+        *("tini", "--", "sh", str(host.scripts / "boot.sh"), host.name, str(host.data)),
     ]
     with open(host.log / "boot.log", "ab") as log:
         subprocess.run(

@@ -18,7 +18,7 @@ from . import engine, keys, net, procs, stack
 from . import host as hosts_
 from . import images as images_
 from .host import Host, LabError
-from .paths import CLIENT_KEY, DATA, HOST_ENV, KNOWN_HOSTS, NETNS, SCRIPTS, STATE
+from .paths import CLIENT_KEY, DATA, HOST_ENV, KNOWN_HOSTS, NETNS, STATE
 from .state import State, lock, note_missing_directories, remove_directories_if_last
 
 if TYPE_CHECKING:
@@ -334,14 +334,14 @@ class Lab:
 
     def stop_dockerd(self, index: int) -> None:
         """Stop dockerd (SIGTERM) and wait until it has exited."""
-        self.run(index, f"sh {SCRIPTS / 'stop-dockerd.sh'}")
+        self.run(index, f"sh {self._host(index).scripts / 'stop-dockerd.sh'}")
 
     def start_dockerd(self, index: int, timeout: float = 30.0) -> None:
         """Start dockerd unless it answers, and wait until it does."""
         host = self._host(index)
         if hosts_.dockerd_answers(host):
             return
-        self.run(index, f"sh {SCRIPTS / 'start-dockerd.sh'} {host.name} {host.data}")
+        self.run(index, f"sh {host.scripts / 'start-dockerd.sh'} {host.name} {host.data}")
         hosts_.wait_ready(host, self._pid(index), time.monotonic() + timeout, ("dockerd",))
 
     def restart_dockerd(self, index: int) -> None:

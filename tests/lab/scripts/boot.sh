@@ -19,5 +19,5 @@ for dir in /run /var/lib/docker /etc/docker /root /tmp; do
 done
 mkdir -p /run/sshd
 /usr/sbin/sshd -f "$data/sshd_config" -E "$data/log/sshd.log"
-sh "$(dirname "$0")/start-dockerd.sh" "$host" "$data"
+sh "$data/scripts/start-dockerd.sh" "$host" "$data"
 exec sleep infinity
