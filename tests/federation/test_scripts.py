@@ -110,3 +110,34 @@ def test_swarm_init_never_records_empty_tokens(tmp_path, fail_tokens):
             "workerToken": "SWMTKN-worker",
             "managerToken": "SWMTKN-manager",
         }
+
+
+FLAKY_LEAVE_DOCKER = """#!/bin/sh
+state="$HOME/state"
+case "$*" in
+  *LocalNodeState*) cat "$state" ;;
+  "swarm leave --force")
+    if [ ! -e "$HOME/tried" ]; then
+      touch "$HOME/tried"; echo inactive > "$state"
+      echo "Error response from daemon: context deadline exceeded" >&2; exit 1
+    fi
+    echo inactive > "$state" ;;
+  *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+"""
+
+
+def test_leave_survives_a_timed_out_leave_that_took_effect(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FLAKY_LEAVE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    (tmp_path / "state").write_text("active\n")
+    result = subprocess.run(
+        ["sh", "-c", render("leave", NODE="hug")],
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "out of the swarm" in result.stdout
