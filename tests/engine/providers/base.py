@@ -7,12 +7,37 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.engine.props import normalize, unwrap
+from tests.engine.props import canonical, normalize, unwrap
 from tests.engine.state import ResourceState
 
 
 class ProviderError(Exception):
     """A provider operation failed; the message is the provider's own error text."""
+
+
+DIFF_KINDS = ("add", "add-replace", "delete", "delete-replace", "update", "update-replace")
+
+
+@dataclass
+class PropertyDiff:
+    """One entry of a DiffResponse's detailedDiff (as `pulumi preview --json` prints it)."""
+
+    kind: str  # one of DIFF_KINDS
+    input_diff: bool = True
+
+
+@dataclass
+class DiffResult:
+    """What a provider's Diff answers (pulumirpc.DiffResponse): whether anything changes, the
+    top-level keys that differ (diffReasons) and those that force a replacement (replaces), and
+    the detailed diff by property path (`taskSpec.containerSpec.image`, `ipamConfigs[0].subnet`).
+    """
+
+    changes: bool
+    diffs: list[str] = field(default_factory=list)
+    replaces: list[str] = field(default_factory=list)
+    detailed_diff: dict[str, PropertyDiff] = field(default_factory=dict)
+    delete_before_replace: bool = False
 
 
 @dataclass
@@ -74,6 +99,44 @@ class Handler:
     def check(self, res: ResourceView, old: ResourceState | None) -> dict[str, Any]:
         """Fill in defaults the provider computes at check time (e.g. auto-names)."""
         return res.inputs
+
+    def diff(
+        self, old: ResourceState, news: dict[str, Any], ignore_changes: list[str]
+    ) -> DiffResult:
+        """The provider's Diff of the checked new inputs against the resource's state.
+
+        Default: compare with the recorded inputs, top-level key by key (what pulumi-command's
+        and the provider resource's diffs do); `replace_keys` force a replacement. Providers
+        that diff against what their Read stored (pulumi-docker) override this. Engine-level
+        ignoreChanges have already been applied to `news`; `ignore_changes` is passed on as the
+        bridge receives it (DiffRequest.ignoreChanges).
+        """
+        old_inputs = plain(old.inputs)
+        changed = sorted(
+            key
+            for key in set(old_inputs) | set(news)
+            if canonical(old_inputs.get(key)) != canonical(news.get(key))
+        )
+        replaces = (
+            list(changed)
+            if self.replace_keys is None
+            else [key for key in changed if key in self.replace_keys]
+        )
+        return DiffResult(
+            changes=bool(changed),
+            diffs=changed,
+            replaces=replaces,
+            detailed_diff={
+                key: PropertyDiff("update-replace" if key in replaces else "update")
+                for key in changed
+            },
+            delete_before_replace=self.delete_before_replace,
+        )
+
+    def read(self, old: ResourceState) -> dict[str, Any] | None:
+        """Refresh: the outputs the provider's Read would store now, or None when the object is
+        gone. Default, for providers without a Read (pulumi-command): the recorded outputs."""
+        return old.outputs
 
     def create(self, res: ResourceView) -> tuple[str, dict[str, Any]]:
         raise NotImplementedError
