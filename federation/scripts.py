@@ -16,7 +16,8 @@ _PARAM_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 @cache
 def script_text(name: str) -> str:
-    return resources.files(__package__).joinpath("scripts", f"{name}.sh").read_text("utf-8")
+    # One name per joinpath (or `/`): Traversable.joinpath takes several only from Python 3.11.
+    return (resources.files(__package__) / "scripts" / f"{name}.sh").read_text("utf-8")
 
 
 def render(name: str, **params: str) -> str:

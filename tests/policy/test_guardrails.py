@@ -84,7 +84,8 @@ def test_pack_files_serve_the_policies_with_pinned_sdks():
     assert len(calls) == 1 and {k.arg for k in calls[0].keywords} >= {"name", "policies"}
     pins = {
         line.split("==")[0].lower().replace("-", "_"): line.strip()
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        for requirements in ("requirements.txt", "requirements-dev.txt")
+        for line in (ROOT / requirements).read_text().splitlines()
         if "==" in line
     }
     for line in (POLICY_DIR / "requirements.txt").read_text().splitlines():
