@@ -35,10 +35,26 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 HOSTNAME_LABEL_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 HOST_KEY_RE = re.compile(
-    r"^(?P<type>ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|"
-    r"sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) "
+    r"^(?P<type>[a-z0-9][a-z0-9@.-]{0,63}) "
     r"(?P<key>[A-Za-z0-9+/]+={0,3})(?: [A-Za-z0-9@._-]{1,64})?$"
 )
+# Host key types pulumi-command can pin. It dials a pinned key offering only that key's type as
+# host-key algorithm, so a pinned `ssh-rsa` key offers SHA-1 `ssh-rsa`, which OpenSSH >= 8.8
+# refuses (rsa-sha2-* is never offered): ssh-rsa is refused here, before anything dials.
+HOST_KEY_TYPES = (
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+)
+# VXLAN network identifiers (RFC 7348: 24 bits). Docker auto-assigns VNIs from 4096 upwards, in
+# sequence (the ingress network gets 4096, the next overlay 4097, ...), and Windows nodes do not
+# support VNIs below 4096 (they overlap 802.1Q VLAN IDs), so the default sits far above the
+# sequence: only a swarm that had created millions of overlays could have auto-assigned it.
+VXLAN_ID_MIN = 1
+VXLAN_ID_MAX = (1 << 24) - 1
+VXLAN_ID_AUTO_START = 4096
+DEFAULT_VXLAN_ID = 10203000
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 LDSM_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,62}$")
 NETWORK_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
@@ -140,6 +156,16 @@ def is_floating_tag(image: str) -> bool:
     if match is None or match.group("digest"):
         return False
     return match.group("tag") in (None, "latest")
+
+
+def has_digest(image: str) -> bool:
+    match = IMAGE_RE.match(image)
+    return bool(match and match.group("digest"))
+
+
+def is_strict(stack: str) -> bool:
+    """Whether a stack gets production rules (prod, prod-*)."""
+    return stack == "prod" or stack.startswith("prod-")
 
 
 def _check_image(value: str) -> str:
@@ -256,7 +282,21 @@ class NodeSettings(_Model):
                 "must be an SSH public host key 'TYPE BASE64' as in known_hosts or "
                 "/etc/ssh/ssh_host_ed25519_key.pub, e.g. 'ssh-ed25519 AAAAC3Nza...'"
             )
-        return f"{match.group('type')} {match.group('key')}"
+        key_type = match.group("type")
+        how = (
+            "pin the host's ed25519 key instead: 'ssh-keyscan -t ed25519 HOST' (drop the "
+            "leading host name), or /etc/ssh/ssh_host_ed25519_key.pub on the host"
+        )
+        if key_type == "ssh-rsa":
+            raise ValueError(
+                "is an ssh-rsa key; pulumi-command would dial it offering only the SHA-1 "
+                f"ssh-rsa signature, which OpenSSH >= 8.8 refuses; {how}"
+            )
+        if key_type not in HOST_KEY_TYPES:
+            raise ValueError(
+                f"has key type {key_type!r}; use one of {', '.join(HOST_KEY_TYPES)}; {how}"
+            )
+        return f"{key_type} {match.group('key')}"
 
     @property
     def swarm_addr(self) -> str:
@@ -269,6 +309,26 @@ class NetworkSettings(_Model):
     subnet: ipaddress.IPv4Network = ipaddress.IPv4Network("10.20.30.0/24")
     gateway: ipaddress.IPv4Address = ipaddress.IPv4Address("10.20.30.254")
     encrypted: bool = True
+    vxlan_id: int = DEFAULT_VXLAN_ID
+
+    @field_validator("vxlan_id", mode="before")
+    @classmethod
+    def _vxlan_id(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not VXLAN_ID_MIN <= value <= VXLAN_ID_MAX
+        ):
+            raise ValueError(
+                f"must be a VXLAN id (VNI), an integer from {VXLAN_ID_MIN} to {VXLAN_ID_MAX}, "
+                f"unused by any other overlay network of the swarm, e.g. {DEFAULT_VXLAN_ID} "
+                "(the default)"
+            )
+        return value
 
     @field_validator("name")
     @classmethod
@@ -539,7 +599,12 @@ def _service_checks(parsed: _Parsed, stack: str) -> list[str]:
             "network.subnet: outside 10.20.0.0/16; the hbpmip/exareme images find their overlay "
             "address with 'ifconfig | grep 10.20' and will not start"
         )
-    strict = stack == "prod" or stack.startswith("prod-")
+    if net is not None and net.vxlan_id < VXLAN_ID_AUTO_START:
+        pulumi.log.warn(
+            f"network.vxlanId: {net.vxlan_id} is below {VXLAN_ID_AUTO_START}; Linux nodes accept "
+            "it, but Windows nodes do not support VNIs that overlap 802.1Q VLAN IDs"
+        )
+    strict = is_strict(stack)
     images = []
     if parsed.exareme is not None:
         images = [
@@ -547,15 +612,31 @@ def _service_checks(parsed: _Parsed, stack: str) -> list[str]:
             ("exareme.keystoreImage", parsed.exareme.keystore_image),
         ]
     for field, image in images:
-        if is_floating_tag(image):
-            message = (
-                f"{field}: {image!r} has no fixed tag (untagged or :latest); "
-                "pin a version tag or a sha256 digest"
-            )
+        # Service create asks Docker to resolve the tag on the registry (QueryRegistry): the
+        # daemon stores `image:tag@sha256:...`, the provider reads that back, and the next
+        # `pulumi up` sees the program's `image:tag` as a change and updates the service.
+        if not has_digest(image):
             if strict:
-                problems.append(message)
+                problems.append(
+                    f"{field}: {image!r} has no digest; the {stack} stack requires one, as in "
+                    f"'{image}@sha256:<64 hex>' (Docker pins the digest it resolves at create, "
+                    "so without one the next pulumi up updates the service and restarts its "
+                    f"tasks); get it with 'docker buildx imagetools inspect {image}' (its Digest "
+                    "line) or, where the image was pulled, "
+                    f"docker inspect --format '{{{{index .RepoDigests 0}}}}' {image}"
+                )
             else:
-                pulumi.log.warn(message)
+                pulumi.log.warn(
+                    f"{field}: {image!r} has no digest; when the registry answers, Docker pins "
+                    "the digest it resolves at create, and the second pulumi up updates the "
+                    "service back to the tag and restarts its tasks; pin "
+                    "repository:tag@sha256:<digest> (docker buildx imagetools inspect IMAGE)"
+                )
+                if is_floating_tag(image):
+                    pulumi.log.warn(
+                        f"{field}: {image!r} has no fixed tag (untagged or :latest); "
+                        "pin a version tag or a sha256 digest"
+                    )
     if parsed.portal is not None and is_floating_tag(parsed.portal.image):
         pulumi.log.warn(f"portal.image: {parsed.portal.image!r} has no fixed tag; pin a version")
     return problems

@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,12 +64,29 @@ class Row:
     expected: str
     actual: str
     status: Status
+    fix: str = field(default="", compare=False)
+    """What to do about this drift, where the doctor knows; not part of a row's identity."""
 
 
-def row(check: str, subject: str, expected: str, actual: str, ok: bool | None = None) -> Row:
+# An object Pulumi tracks that was deleted by hand. Pulumi diffs against its state, not the live
+# swarm, so a plain `pulumi up` does not notice; refreshing first drops it from the state, and
+# the up recreates it.
+RECREATE_FIX = "run pulumi up --refresh (or pulumi refresh, then pulumi up) to recreate it"
+# The docker provider's delete of a service that is already gone fails, so a replacement or a
+# destroy that still has it in the state fails too, until a refresh.
+SERVICE_FIX = (
+    f"deleted by hand? {RECREATE_FIX}; plain pulumi up does not notice it is gone, and a "
+    "replacement or pulumi destroy fails on it until the state is refreshed"
+)
+OBJECT_FIX = f"deleted by hand? {RECREATE_FIX}; plain pulumi up does not notice it is gone"
+
+
+def row(
+    check: str, subject: str, expected: str, actual: str, ok: bool | None = None, fix: str = ""
+) -> Row:
     """A row that is OK when `ok` (by default: when actual equals expected), else DRIFT."""
     same = actual == expected if ok is None else ok
-    return Row(check, subject, expected, actual, "OK" if same else "DRIFT")
+    return Row(check, subject, expected, actual, "OK" if same else "DRIFT", "" if same else fix)
 
 
 # --- the stack file ------------------------------------------------------------------------------
@@ -493,7 +510,7 @@ def _network_rows(settings: StackSettings, live: Live) -> list[Row]:
     found = [n for n in live.networks if n.get("Name") == net.name]
     expected = "overlay, swarm, attachable"
     if not found:
-        return [row("network", net.name, expected, "missing")]
+        return [row("network", net.name, expected, "missing", fix=OBJECT_FIX)]
     if len(found) > 1:
         return [row("network", net.name, expected, f"{len(found)} networks with this name")]
     network = found[0]
@@ -584,7 +601,7 @@ def _service_rows(
     for name, node, image in expected:
         service = by_name.get(name)
         if service is None:
-            rows.append(row("service", name, "replicated, 1 replica", "missing"))
+            rows.append(row("service", name, "replicated, 1 replica", "missing", fix=SERVICE_FIX))
             continue
         spec = service.get("Spec", {})
         mode = spec.get("Mode") or {}
@@ -625,7 +642,7 @@ def _portal_rows(settings: StackSettings, live: Live) -> list[Row]:
         actual = "absent" if found is None else str(found.get("State", {}).get("Status"))
         return [row("portal", PORTAL_CONTAINER, "absent", actual)]
     if found is None:
-        return [row("portal", PORTAL_CONTAINER, "running", "missing")]
+        return [row("portal", PORTAL_CONTAINER, "running", "missing", fix=OBJECT_FIX)]
     image = str(found.get("Config", {}).get("Image", ""))
     return [
         row("portal", PORTAL_CONTAINER, "running", str(found.get("State", {}).get("Status"))),
@@ -696,13 +713,18 @@ def summary(stack: str, rows: Sequence[Row]) -> str:
 
 
 def table(rows: Sequence[Row]) -> str:
+    """One line per row; a row's fix, when it has one, follows its status on the same line."""
     lines = [HEADER, *((r.check, r.subject, r.expected, r.actual, r.status) for r in rows)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER) - 1)]
+    fixes = ["", *(r.fix for r in rows)]
+    columns = len(HEADER) if any(fixes) else len(HEADER) - 1
+    widths = [max(len(line[i]) for line in lines) for i in range(columns)]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False))
-        + "  "
-        + line[-1]
-        for line in lines
+        (
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False))
+            + ("" if columns == len(HEADER) else "  " + line[-1])
+            + (f"  fix: {fix}" if fix else "")
+        ).rstrip()
+        for line, fix in zip(lines, fixes, strict=True)
     )
 
 

@@ -18,9 +18,61 @@ KEYSTORE_SERVICE = "exareme-keystore"
 KEYSTORE_PORT = 8500
 MASTER_SERVICE = "exareme-master"
 KEYSTORE_ARGS = ["agent", "-server", "-bootstrap", "-client=0.0.0.0"]
+
+
+def go_duration(nanoseconds: int) -> str:
+    """Go's time.Duration.String(): `5s`, `2m0s`, `1h0m5s`, `1.5s`, `500ms`."""
+    if nanoseconds == 0:
+        return "0s"
+    sign, ns = ("-" if nanoseconds < 0 else ""), abs(nanoseconds)
+
+    def fraction(value: int, unit: int) -> str:
+        whole, rest = divmod(value, unit)
+        digits = str(rest).rjust(len(str(unit)) - 1, "0").rstrip("0")
+        return f"{whole}.{digits}" if digits else str(whole)
+
+    if ns < 1_000:
+        return f"{sign}{ns}ns"
+    if ns < 1_000_000:
+        return f"{sign}{fraction(ns, 1_000)}µs"
+    if ns < 1_000_000_000:
+        return f"{sign}{fraction(ns, 1_000_000)}ms"
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    text = f"{fraction(rest, 1_000_000_000)}s"
+    if hours or minutes:
+        text = f"{minutes}m{text}"
+    if hours:
+        text = f"{hours}h{text}"
+    return sign + text
+
+
+def short_duration(seconds: float) -> str:
+    """A duration as the docker provider's Read stores it (its `shortDur`).
+
+    Read turns the daemon's nanoseconds back into Go's Duration.String() with a trailing `0s`
+    and then `0m` dropped: `120s` reads back as `2m`, `3600s` as `1h`. A duration sent in any
+    other form is a diff on every later `pulumi up`.
+    """
+    text = go_duration(round(seconds * 1_000_000_000))
+    if text.endswith("m0s"):
+        text = text[:-2]
+    if text.endswith("h0m"):
+        text = text[:-2]
+    return text
+
+
+# As in the 2018 compose files: on-failure, delay 5 s, 3 attempts within a 120 s window.
 RESTART_POLICY = docker.ServiceTaskSpecRestartPolicyArgs(
-    condition="on-failure", delay="5s", max_attempts=3, window="120s"
+    condition="on-failure",
+    delay=short_duration(5),
+    max_attempts=3,
+    window=short_duration(120),
 )
+# Set by Docker, not by the program: service create resolves the image on the registry
+# (QueryRegistry) and stores the platforms the image is built for in the placement. The provider
+# reads them back; without this, every later `pulumi up` would try to remove them.
+IGNORE_CHANGES = ["taskSpec.placement.platforms"]
 
 
 def worker_service_name(alias: str) -> str:
@@ -144,5 +196,11 @@ class Exareme(pulumi.ComponentResource):
                 parent=self,
                 provider=args.provider,
                 depends_on=[args.node_ready[node.name]],
+                ignore_changes=IGNORE_CHANGES,
+                # The name is fixed (other services and the spec reach it by that DNS name), and
+                # name, mode, auth, the network attachment (id, aliases), hosts and sysctl force a
+                # replacement: created first, the new service would collide with the old one's
+                # name. Delete the old one first (its task stops for a moment either way).
+                delete_before_replace=True,
             ),
         )

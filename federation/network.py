@@ -9,6 +9,22 @@ import pulumi_docker as docker
 
 from federation.config import NetworkSettings
 
+VXLAN_ID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
+
+
+def network_options(settings: NetworkSettings) -> dict[str, str]:
+    """The driver options, exactly as `docker network inspect` reports them back.
+
+    The provider's Read stores the daemon's whole Options map, and `options` forces a
+    replacement when it differs from the program's: so the program sends what the daemon will
+    report. For a swarm overlay that is the VXLAN id (which Docker adds, auto-assigned, when it
+    is not given) and `encrypted` with the value it was given (`--opt encrypted` would store "").
+    """
+    options = {VXLAN_ID_OPTION: str(settings.vxlan_id)}
+    if settings.encrypted:
+        options["encrypted"] = "true"
+    return options
+
 
 @dataclass(frozen=True)
 class NetworkArgs:
@@ -30,8 +46,7 @@ class FederationNetwork(pulumi.ComponentResource):
             name=settings.name,
             driver="overlay",
             attachable=True,
-            # `--opt encrypted` is stored by Docker as {"encrypted": ""}.
-            options={"encrypted": ""} if settings.encrypted else None,
+            options=network_options(settings),
             ipam_configs=[
                 docker.NetworkIpamConfigArgs(
                     subnet=str(settings.subnet),
@@ -40,7 +55,14 @@ class FederationNetwork(pulumi.ComponentResource):
                 )
             ],
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=[args.swarm]
+                parent=self,
+                provider=args.provider,
+                depends_on=[args.swarm],
+                # Every field of a network forces a replacement, and its name is fixed (the
+                # services and the spec use it): created first, the new network would collide
+                # with the old one's name. Pulumi deletes the services on it first, then
+                # recreates them on the new network.
+                delete_before_replace=True,
             ),
         )
         self.network_id = network.id

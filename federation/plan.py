@@ -98,6 +98,8 @@ class Recorded:
     parent: str = ""
     dependencies: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
 
     @property
     def plain(self) -> dict[str, Any]:
@@ -158,7 +160,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(MockMonitor):
-    """Adds what the plain mocks drop: parent, dependencies and additionalSecretOutputs."""
+    """Adds what the plain mocks drop: parent, dependencies and resource options
+    (additionalSecretOutputs, deleteBeforeReplace, ignoreChanges)."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
@@ -173,6 +176,8 @@ class RecordingMonitor(MockMonitor):
                     recorded.parent = request.parent
                     recorded.dependencies = list(request.dependencies)
                     recorded.additional_secret_outputs = list(request.additionalSecretOutputs)
+                    recorded.delete_before_replace = bool(request.deleteBeforeReplace)
+                    recorded.ignore_changes = list(request.ignoreChanges)
                     break
         return response
 
@@ -347,6 +352,8 @@ class PlannedResource:
     depends_on: list[str]
     inputs: dict[str, Any]
     """Inputs as shown: secrets as SECRET, placeholders for values known after deployment."""
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -486,6 +493,8 @@ def make_plan(stack: str, *, root: Path = ROOT, file: Path | None = None) -> Pla
                 node=None,
                 depends_on=sorted(_urn_name(d) for d in recorded.dependencies),
                 inputs=shown,
+                delete_before_replace=recorded.delete_before_replace,
+                ignore_changes=sorted(recorded.ignore_changes),
             )
         )
     by_name, by_host = _nodes_by(evaluation.outputs)
@@ -516,6 +525,8 @@ def _with_node(resource: PlannedResource, node: Node | None) -> PlannedResource:
         node,
         resource.depends_on,
         resource.inputs,
+        resource.delete_before_replace,
+        resource.ignore_changes,
     )
 
 
@@ -604,6 +615,10 @@ def render_table(plan: Plan) -> str:
         node = str(resource.node) if resource.node is not None else "-"
         lines.append(_row(resource.typ, resource.name, resource.parent or "-", node))
         details = [("(provider)", resource.provider)] if resource.provider else []
+        if resource.delete_before_replace:
+            details.append(("(deleteBeforeReplace)", "true"))
+        if resource.ignore_changes:
+            details.append(("(ignoreChanges)", "[" + ", ".join(resource.ignore_changes) + "]"))
         details += flatten(resource.inputs)
         lines += [f"    {key:<{KEY_WIDTH}} {value}".rstrip() for key, value in details]
     lines += ["", "OUTPUTS"]
@@ -628,6 +643,8 @@ def render_json(plan: Plan) -> str:
                 "node": None if r.node is None else {"name": r.node.name, "host": r.node.host},
                 "dependsOn": r.depends_on,
                 "inputs": r.inputs,
+                "deleteBeforeReplace": r.delete_before_replace,
+                "ignoreChanges": r.ignore_changes,
             }
             for r in plan.resources
         ],

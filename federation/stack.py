@@ -9,7 +9,7 @@ from federation.config import FederationConfig
 from federation.exareme import Exareme, ExaremeArgs
 from federation.network import FederationNetwork, NetworkArgs
 from federation.portal import Portal, PortalArgs
-from federation.ssh import SshAccess, ensure_control_dir, host_port
+from federation.ssh import SshAccess, host_port
 from federation.swarm import Swarm, SwarmArgs
 
 
@@ -30,7 +30,6 @@ class Federation(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         swarm = Swarm("swarm", SwarmArgs(leader, config.followers, ssh), child)
-        ensure_control_dir()
         leader_docker = docker.Provider(
             "leader-docker",
             host=ssh.docker_host(leader),

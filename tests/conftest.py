@@ -15,6 +15,11 @@ VALID_NODES = [
     {"name": "brescia", "host": "203.0.113.31", "role": "worker"},
     {"name": "lille", "host": "203.0.113.41", "role": "worker"},
 ]
+# prod stacks require digest-pinned Exareme images (the sample digests of Pulumi.prod.yaml).
+PROD_IMAGES = {
+    "image": "hbpmip/exareme:v5@sha256:" + "0123456789abcdef" * 4,
+    "keystoreImage": "hashicorp/consul:1.15.4@sha256:" + "fedcba9876543210" * 4,
+}
 VALID_SECRETS = {
     "sshPrivateKey": TEST_PRIVATE_KEY,
     "ldsmPasswords": {n["name"]: f"ldsm-password-of-{n['name']}" for n in VALID_NODES},
@@ -34,11 +39,20 @@ def secrets() -> dict[str, Any]:
 
 @pytest.fixture
 def run():
-    """evaluate(config, secrets, stack) -> Evaluation, the real __main__.py under mocks."""
+    """evaluate(config, secrets, stack) -> Evaluation, the real __main__.py under mocks.
+
+    A prod stack requires digest-pinned Exareme images: where `config` sets none, PROD_IMAGES
+    are used (for prod stacks only).
+    """
 
     def _run(
         config: dict[str, Any], secrets: dict[str, Any] | None = None, stack: str = "test"
     ) -> Evaluation:
+        if stack == "prod" or stack.startswith("prod-"):
+            config = copy.deepcopy(config)
+            exareme = config.setdefault("exareme", {})
+            for key, image in PROD_IMAGES.items():
+                exareme.setdefault(key, image)
         return evaluate(config, VALID_SECRETS if secrets is None else secrets, stack)
 
     return _run

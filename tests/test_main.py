@@ -51,7 +51,12 @@ def test_stack_file_evaluates(path, tmp_path):
 def test_prod_stack_is_encrypted_pinned_and_host_key_checked(tmp_path):
     config, secrets = stack_inputs(ROOT / "Pulumi.prod.yaml", tmp_path)
     ev = evaluate(config, secrets, stack="prod")
-    assert ev.named("overlay-network").plain["options"] == {"encrypted": ""}
+    assert ev.named("overlay-network").plain["options"] == {
+        "encrypted": "true",
+        "com.docker.network.driver.overlay.vxlanid_list": "10203000",
+    }
+    for service in ev.services:
+        assert "@sha256:" in service.plain["taskSpec"]["containerSpec"]["image"]
     for command in ev.commands:
         assert command.plain["connection"]["hostKey"].startswith("ssh-ed25519 ")
     assert ev.outputs["exaremeUrl"] == "http://192.0.2.10:9090/mining/query"

@@ -280,12 +280,19 @@ def test_malformed_image(image):
     assert message.startswith("exareme.image:") and "image reference" in message
 
 
+DIGEST = "sha256:" + "ab" * 32
+PINNED = {
+    "image": f"hbpmip/exareme:v5@{DIGEST}",
+    "keystoreImage": f"hashicorp/consul:1.15.4@{DIGEST}",
+}
+
+
 @pytest.mark.parametrize("image", ["hbpmip/exareme", "hbpmip/exareme:latest"])
 def test_floating_exareme_image_refused_in_prod(image):
     raw = valid()
-    raw["exareme"] = {"image": image}
+    raw["exareme"] = {**PINNED, "image": image}
     message = only_problem(raw, stack="prod")
-    assert message.startswith("exareme.image:") and "pin" in message
+    assert message.startswith("exareme.image:") and "@sha256:" in message
 
 
 def test_floating_exareme_image_only_warns_elsewhere():
@@ -296,8 +303,53 @@ def test_floating_exareme_image_only_warns_elsewhere():
 
 def test_digest_pinned_image_accepted_in_prod():
     raw = valid()
-    raw["exareme"] = {"image": "registry.example.org:5000/hbpmip/exareme@sha256:" + "a" * 64}
+    raw["exareme"] = {
+        **PINNED,
+        "image": "registry.example.org:5000/hbpmip/exareme@sha256:" + "a" * 64,
+    }
     validate(raw, "prod", {"sshPrivateKey"})
+
+
+@pytest.mark.parametrize("stack", ["prod", "prod-eu"])
+@pytest.mark.parametrize("field", ["image", "keystoreImage"])
+def test_prod_requires_a_digest_naming_the_field_and_how_to_get_it(stack, field):
+    raw = valid()
+    raw["exareme"] = {**PINNED, field: "hbpmip/exareme:v5"}
+    message = only_problem(raw, stack=stack)
+    assert message.startswith(f"exareme.{field}: 'hbpmip/exareme:v5' has no digest")
+    assert "'hbpmip/exareme:v5@sha256:<64 hex>'" in message
+    assert "docker buildx imagetools inspect hbpmip/exareme:v5" in message
+    assert "docker inspect --format '{{index .RepoDigests 0}}' hbpmip/exareme:v5" in message
+
+
+def test_tag_and_digest_reference_is_kept_as_given():
+    raw = valid()
+    raw["exareme"] = PINNED
+    settings = validate(raw, "prod", {"sshPrivateKey"})
+    assert settings.exareme.image == PINNED["image"]
+    assert settings.exareme.keystore_image == PINNED["keystoreImage"]
+
+
+@pytest.mark.parametrize(
+    "image", ["hbpmip/exareme:v5@sha256:" + "a" * 63, "hbpmip/exareme:v5@sha256:" + "A" * 64]
+)
+def test_malformed_digest_refused(image):
+    raw = valid()
+    raw["exareme"] = {**PINNED, "image": image}
+    assert only_problem(raw, stack="prod").startswith("exareme.image:")
+
+
+def test_undigested_images_warn_elsewhere_that_the_second_up_restarts_the_tasks(run, config):
+    logs = run(config).logs
+    for field, image in (
+        ("exareme.image", "hbpmip/exareme:v5"),
+        ("exareme.keystoreImage", "hashicorp/consul:1.15.4"),
+    ):
+        [warning] = [w for w in logs if w.startswith(f"{field}: ")]
+        assert f"{image!r} has no digest" in warning
+        assert "second pulumi up" in warning and "restarts its tasks" in warning
+    config["exareme"] = PINNED
+    assert not any("digest" in w for w in run(config).logs)
 
 
 @pytest.mark.parametrize("name", ["NODE_NAME", "RAWPASSWORD", "MASTER_FLAG"])
@@ -319,6 +371,64 @@ def test_host_key_format():
     raw["nodes"][1]["hostKey"] = "not a key; rm -rf /"
     message = only_problem(raw)
     assert message.startswith("nodes[1].hostKey:") and "ssh-ed25519" in message
+
+
+@pytest.mark.parametrize("key_type", ["ssh-rsa"])
+def test_ssh_rsa_host_key_refused_with_how_to_get_the_ed25519_key(key_type):
+    raw = valid()
+    raw["nodes"][2]["hostKey"] = f"{key_type} AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 root@bern"
+    message = only_problem(raw)
+    assert message.startswith("nodes[2].hostKey: is an ssh-rsa key")
+    assert "OpenSSH >= 8.8" in message
+    assert "ssh-keyscan -t ed25519 HOST" in message
+    assert "/etc/ssh/ssh_host_ed25519_key.pub" in message
+
+
+@pytest.mark.parametrize("key_type", ["ssh-dss", "sk-ssh-ed25519@openssh.com", "ssh-foo"])
+def test_other_host_key_types_refused(key_type):
+    raw = valid()
+    raw["nodes"][1]["hostKey"] = f"{key_type} AAAAB3NzaC1"
+    message = only_problem(raw)
+    assert message.startswith(f"nodes[1].hostKey: has key type {key_type!r}")
+    assert "ssh-keyscan -t ed25519 HOST" in message
+
+
+@pytest.mark.parametrize(
+    "key_type",
+    ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"],
+)
+def test_ed25519_and_ecdsa_host_keys_accepted(key_type):
+    raw = valid()
+    raw["nodes"][1]["hostKey"] = f"{key_type} AAAAE2VjZHNh"
+    assert validate(raw, "test", {"sshPrivateKey"}).nodes[1].host_key == f"{key_type} AAAAE2VjZHNh"
+
+
+def test_vxlan_id_default_is_far_from_dockers_auto_assigned_ids():
+    settings = validate(valid(), "test", {"sshPrivateKey"})
+    # Docker auto-assigns 4096, 4097, ... in sequence; the default is millions away from them.
+    assert settings.network.vxlan_id == 10203000
+
+
+@pytest.mark.parametrize("value", [1, 4096, 4400, 16777215, "5000"])
+def test_vxlan_id_in_range_accepted(value):
+    raw = valid()
+    raw["network"] = {"vxlanId": value}
+    assert validate(raw, "test", {"sshPrivateKey"}).network.vxlan_id == int(value)
+
+
+@pytest.mark.parametrize("value", [0, -1, 16777216, True, 4400.5, "x", None])
+def test_vxlan_id_out_of_range_refused(value):
+    raw = valid()
+    raw["network"] = {"vxlanId": value}
+    message = only_problem(raw)
+    assert message.startswith("network.vxlanId: must be a VXLAN id")
+    assert "1 to 16777215" in message
+
+
+def test_vxlan_id_below_4096_warns(run, config):
+    config["network"] = {"vxlanId": 300}
+    logs = run(config).logs
+    assert any(w.startswith("network.vxlanId: 300 is below 4096") for w in logs)
 
 
 def test_host_key_comment_is_dropped():

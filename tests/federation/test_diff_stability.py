@@ -139,8 +139,12 @@ def test_removing_a_hospital_removes_only_its_resources(prod, alias):
     assert diff.changed == MASTER_WAITS
 
 
+V6 = "hbpmip/exareme:v6@sha256:" + "6" * 64
+CONSUL_1_16 = "hashicorp/consul:1.16.0@sha256:" + "16" * 32
+
+
 def test_bumping_the_exareme_image_changes_only_its_services(prod):
-    diff = change(prod, lambda config, _: config["exareme"].update(image="hbpmip/exareme:v6"))
+    diff = change(prod, lambda config, _: config["exareme"].update(image=V6))
     assert diff.added == diff.removed == set()
     assert diff.changed == {
         (SERVICE, name): {"taskSpec.containerSpec.image"}
@@ -155,9 +159,7 @@ def test_bumping_the_exareme_image_changes_only_its_services(prod):
 
 
 def test_bumping_the_keystore_image_changes_only_the_keystore(prod):
-    diff = change(
-        prod, lambda config, _: config["exareme"].update(keystoreImage="hashicorp/consul:1.16.0")
-    )
+    diff = change(prod, lambda config, _: config["exareme"].update(keystoreImage=CONSUL_1_16))
     assert diff.added == diff.removed == set()
     assert diff.changed == {(SERVICE, "exareme-keystore"): {"taskSpec.containerSpec.image"}}
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import yaml
 from federation import doctor
 from federation.config import StackSettings, validate
 from federation.doctor import Access, DoctorError, Live, Probe, Result, Row, SshError
+from tests.conftest import PROD_IMAGES
 
 NODES = [
     {"name": "chuv", "host": "192.0.2.10", "role": "manager"},
@@ -405,6 +408,41 @@ def test_portal_stopped_with_another_image_or_missing():
     assert drift(live) == [Row("portal", "mip-federation-portal", "running", "missing", "DRIFT")]
 
 
+def test_a_service_deleted_by_hand_says_how_to_recreate_it(capsys):
+    live = in_sync()
+    del live.services[3]
+    [missing] = drift(live)
+    assert missing == Row(
+        "service", "exareme-worker-lille", "replicated, 1 replica", "missing", "DRIFT"
+    )
+    assert "pulumi up --refresh (or pulumi refresh, then pulumi up)" in missing.fix
+    assert "plain pulumi up does not notice" in missing.fix
+    assert "pulumi destroy fails" in missing.fix
+    line = doctor.table([missing]).splitlines()[1]
+    assert re.search(r"  missing  DRIFT +fix: ", line) and line.endswith(missing.fix)
+    assert doctor.table([missing]).splitlines()[0].endswith("STATUS")
+
+
+def test_only_drift_rows_carry_a_fix():
+    live = in_sync()
+    live.networks.pop()
+    live.portal.clear()
+    rows = doctor.compare(settings(), live)
+    fixed = {(r.check, r.subject) for r in rows if r.fix}
+    assert fixed == {("network", "mip-federation"), ("portal", "mip-federation-portal")}
+    assert all("pulumi up --refresh" in r.fix for r in rows if r.fix)
+    assert all(r.status == "DRIFT" for r in rows if r.fix)
+    # Rows in sync stay as they were: no fix, the table unchanged.
+    assert all(not r.fix for r in doctor.compare(settings(), in_sync()))
+
+
+def test_json_rows_carry_the_fix():
+    live = in_sync()
+    del live.services[3]
+    [missing] = drift(live)
+    assert asdict(missing)["fix"] == missing.fix
+
+
 def test_disabled_portal_must_be_absent():
     live = in_sync()
     stack = settings(portal={"enabled": False})
@@ -447,6 +485,7 @@ def test_table_summary_and_exit_status():
 
 def write_stack(tmp_path: Path, config: dict[str, Any]) -> Path:
     path = tmp_path / "Pulumi.prod.yaml"
+    config = {"exareme": PROD_IMAGES, **config}  # prod requires digest-pinned images
     document = {"config": {f"mip-federation:{k}": v for k, v in config.items()}}
     document["config"]["docker:host"] = "ignored: another namespace"
     path.write_text(yaml.safe_dump(document))

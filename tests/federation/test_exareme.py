@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import pytest
+
+from federation.exareme import go_duration, short_duration
 from tests.program import SECRET_MARK
+
+# Service fields the docker provider's Read writes back with its shortDur (Go's Duration.String
+# without a trailing 0s/0m): restart policy, update/rollback config, healthcheck, grace period.
+DURATION_FIELDS = {
+    "delay",
+    "window",
+    "monitor",
+    "interval",
+    "timeout",
+    "startPeriod",
+    "stopGracePeriod",
+}
+GO_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9}
+GO_UNITS["h"] = 60 * GO_UNITS["m"]
 
 
 def env_of(ev, name):
@@ -98,7 +118,7 @@ def test_restart_policy_and_network_by_id(run, config):
             "condition": "on-failure",
             "delay": "5s",
             "maxAttempts": 3,
-            "window": "120s",
+            "window": "2m",  # 120 s, as the provider's Read writes it back
         }
         assert spec["networksAdvanceds"][0]["id"] == "overlay-network-id"
         assert "leader-docker" in (service.provider or "")
@@ -106,7 +126,7 @@ def test_restart_policy_and_network_by_id(run, config):
 
 def test_image_change_updates_services_and_leaves_every_command_identical(run, config):
     before = run(config)
-    config["exareme"] = {"image": "hbpmip/exareme:v6"}
+    config["exareme"] = {"image": "hbpmip/exareme:v6@sha256:" + "6" * 64}
     after = run(config)
     assert {c.name: c.plain for c in before.commands} == {c.name: c.plain for c in after.commands}
     changed = {
@@ -116,3 +136,83 @@ def test_image_change_updates_services_and_leaves_every_command_identical(run, c
     }
     workers = {f"exareme-worker-{n}" for n in ("hug", "brescia", "lille")}
     assert changed == {"exareme-master"} | workers
+
+
+def parse_go_duration(text: str) -> int:
+    """Nanoseconds of a Go duration string (time.ParseDuration), for positive durations."""
+    parts = re.findall(r"([0-9]+(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)", text)
+    assert parts and "".join(n + u for n, u in parts) == text, f"not a Go duration: {text!r}"
+    total = 0
+    for number, unit in parts:
+        whole, _, frac = number.partition(".")
+        total += int(whole) * GO_UNITS[unit]
+        if frac:
+            total += int(frac) * GO_UNITS[unit] // 10 ** len(frac)
+    return total
+
+
+def durations(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else key
+            if key in DURATION_FIELDS and not isinstance(item, dict | list):
+                found.append((where, item))
+            else:
+                found += durations(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += durations(item, f"{path}[{i}]")
+    return found
+
+
+@pytest.mark.parametrize(
+    ("seconds", "go", "short"),
+    [
+        (5, "5s", "5s"),
+        (120, "2m0s", "2m"),
+        (90, "1m30s", "1m30s"),
+        (3600, "1h0m0s", "1h"),
+        (3660, "1h1m0s", "1h1m"),
+        (3605, "1h0m5s", "1h0m5s"),
+        (1.5, "1.5s", "1.5s"),
+        (0.5, "500ms", "500ms"),
+        (0, "0s", "0s"),
+    ],
+)
+def test_short_duration_is_the_providers_short_dur(seconds, go, short):
+    assert go_duration(round(seconds * 10**9)) == go
+    assert short_duration(seconds) == short
+
+
+def test_every_duration_sent_is_already_in_the_form_read_writes_back(run, config):
+    seen = []
+    for service in run(config).services:
+        for path, value in durations(service.plain):
+            seen.append(path)
+            assert isinstance(value, str), f"{service.name} {path}: {value!r}"
+            nanoseconds = parse_go_duration(value)
+            assert value == short_duration(nanoseconds / 10**9), (
+                f"{service.name} {path}: {value!r} reads back as "
+                f"{short_duration(nanoseconds / 10**9)!r}: every later pulumi up would update it"
+            )
+    assert "taskSpec.restartPolicy.window" in seen and "taskSpec.restartPolicy.delay" in seen
+
+
+def test_services_are_deleted_before_replacement_and_ignore_registry_platforms(run, config):
+    services = run(config).services
+    assert len(services) == 5
+    for service in services:
+        # Fixed names: a replacement created first would collide with the old service's name.
+        assert service.delete_before_replace is True, service.name
+        # Docker fills the platforms in from the registry (QueryRegistry), not the program.
+        assert service.ignore_changes == ["taskSpec.placement.platforms"], service.name
+        assert "platforms" not in service.plain["taskSpec"]["placement"]
+
+
+def test_a_digest_pinned_image_is_sent_as_given(run, config):
+    image = "hbpmip/exareme:v5@sha256:" + "a1" * 32
+    config["exareme"] = {"image": image}
+    ev = run(config)
+    assert ev.named("exareme-master").plain["taskSpec"]["containerSpec"]["image"] == image
+    assert ev.named("exareme-worker-hug").plain["taskSpec"]["containerSpec"]["image"] == image

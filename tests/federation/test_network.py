@@ -12,7 +12,12 @@ def test_network_is_an_encrypted_attachable_overlay_with_the_configured_ipam(run
     assert network["name"] == "mip-federation"
     assert network["driver"] == "overlay"
     assert network["attachable"] is True
-    assert network["options"] == {"encrypted": ""}
+    # Exactly what `docker network inspect` reports back (seen on the lab's dockerd), so the
+    # provider's Read finds no difference in this ForceNew field on the next `pulumi up`.
+    assert network["options"] == {
+        "com.docker.network.driver.overlay.vxlanid_list": "10203000",
+        "encrypted": "true",
+    }
     assert network["ipamConfigs"] == [
         {"subnet": "10.20.30.0/24", "ipRange": "10.20.30.0/24", "gateway": "10.20.30.254"}
     ]
@@ -24,9 +29,10 @@ def test_network_can_be_unencrypted_and_renumbered(run, config):
         "subnet": "10.20.40.0/24",
         "gateway": "10.20.40.1",
         "encrypted": False,
+        "vxlanId": 4400,
     }
     network = run(config).named("overlay-network").plain
-    assert "options" not in network or not network["options"]
+    assert network["options"] == {"com.docker.network.driver.overlay.vxlanid_list": "4400"}
     assert network["name"] == "fed-net"
     assert network["ipamConfigs"][0]["gateway"] == "10.20.40.1"
 
@@ -73,3 +79,10 @@ def test_without_pinned_key_the_users_known_hosts_apply(run, config):
     opts = json.loads(run(config).named("leader-docker").plain["sshOpts"])
     assert not any("KnownHosts" in o or "StrictHostKeyChecking" in o for o in opts)
     assert "BatchMode=yes" in opts
+
+
+def test_network_is_deleted_before_its_replacement_is_created(run, config):
+    # Fixed name: a replacement created first would collide with the old network's name.
+    network = run(config).named("overlay-network")
+    assert network.delete_before_replace is True
+    assert network.ignore_changes == []

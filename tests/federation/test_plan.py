@@ -18,6 +18,7 @@ from federation.plan import (
     script_summary,
 )
 from federation.scripts import render
+from tests.conftest import PROD_IMAGES
 from tests.program import ROOT
 
 PLANS = ROOT / "tests" / "plans"
@@ -181,7 +182,7 @@ def test_secure_values_anywhere_are_secret(tmp_path):
             "mip-federation:sshPrivateKey": {"secure": "v1:abc"},
             "mip-federation:nodes": NODES,
             "mip-federation:ldsmPasswords": {"hug": {"secure": "v1:def"}},
-            "mip-federation:exareme": {"env": {"TOKEN": {"secure": "v1:ghi"}}},
+            "mip-federation:exareme": {**PROD_IMAGES, "env": {"TOKEN": {"secure": "v1:ghi"}}},
         },
     )
     plan = make_plan("prod-eu", file=path)
@@ -204,3 +205,18 @@ def test_invalid_stack_reports_every_problem_and_fails(tmp_path, capsys):
 def test_missing_stack_file_is_an_error(capsys):
     assert main(["no-such-stack"]) == 2
     assert "Pulumi.no-such-stack.yaml does not exist" in capsys.readouterr().err
+
+
+def test_plan_shows_delete_before_replace_and_ignored_changes():
+    plan = make_plan("prod")
+    network = next(r for r in plan.resources if r.name == "overlay-network")
+    assert network.delete_before_replace and network.ignore_changes == []
+    table = render_table(plan)
+    assert "    (deleteBeforeReplace)" in table
+    assert (
+        "    (ignoreChanges)                              [taskSpec.placement.platforms]" in table
+    )
+    document = json.loads(render_json(plan))
+    service = next(r for r in document["resources"] if r["name"] == "exareme-master")
+    assert service["deleteBeforeReplace"] is True
+    assert service["ignoreChanges"] == ["taskSpec.placement.platforms"]
