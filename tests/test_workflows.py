@@ -1,10 +1,14 @@
 """The GitHub Actions workflow: valid against GitHub's workflow schema, and doing what users need
-(tests, a preview per stack commented on the pull request, a nightly no-drift check on prod)."""
+(tests, a preview per stack commented on the pull request, a nightly no-drift check on prod),
+and skipping those two with a notice where no backend is configured."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,24 @@ PULUMI_ACTION_INPUTS = {
     "always-include-summary", "continue-on-error", "log-verbosity", "log-flow", "debug",
 }  # fmt: skip
 SECRET_EXPR = re.compile(r"^\$\{\{\s*secrets\.[A-Z0-9_]+\s*\}\}$")
+# A step that is not a Pulumi step may only ask whether a secret is set: `secrets.NAME != ''`.
+SECRET_PRESENCE = re.compile(r"\$\{\{\s*secrets\.[A-Z0-9_]+\s*!=\s*''\s*\}\}")
+# An S3 backend needs its region (else "MissingRegion"); awssdk=v2 as Pulumi's DIY backend docs.
+CLOUD_URL = "${{ secrets.PULUMI_BACKEND_URL }}?region=${{ vars.PULUMI_BACKEND_REGION }}&awssdk=v2"
+BACKEND_SECRETS = {
+    "PULUMI_BACKEND_URL",
+    "PULUMI_CONFIG_PASSPHRASE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+}
+
+
+def pinned(package: str) -> str:
+    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        name, _, version = line.partition("==")
+        if name.strip().lower().replace("_", "-") == package:
+            return version.strip()
+    raise AssertionError(f"{package} is not pinned in requirements.txt")
 
 
 class _GitHubYaml(yaml.SafeLoader):
@@ -101,8 +123,20 @@ def test_the_tests_run_before_any_preview(workflow):
     test_job = workflow["jobs"]["test"]
     commands = " ".join(str(s.get("run", "")) for s in steps(test_job))
     assert "pytest" in commands and "ruff check" in commands and "mypy federation" in commands
-    assert "requirements.txt" in commands
-    assert workflow["jobs"]["preview"]["needs"] == "test"
+    assert "pip install -q -r requirements-dev.txt" in commands, "tests need the dev tools"
+    assert "test" in workflow["jobs"]["preview"]["needs"]
+
+
+def test_the_program_is_evaluated_on_python_3_10_with_its_own_requirements_only(workflow):
+    [job] = [
+        j
+        for j in workflow["jobs"].values()
+        if any(s.get("with", {}).get("python-version") == "3.10" for s in steps(j))
+    ]
+    commands = " ".join(str(s.get("run", "")) for s in steps(job))
+    assert "pip install -q -r requirements.txt" in commands
+    assert "requirements-dev.txt" not in commands
+    assert "python -m federation.plan" in commands
 
 
 def test_every_stack_is_previewed_with_its_diff_on_the_pull_request(workflow):
@@ -126,14 +160,24 @@ def test_previews_use_the_self_managed_backend_and_the_passphrase(workflow):
         job = workflow["jobs"][name]
         [step] = pulumi_steps(job)
         inputs = step["with"]
-        assert SECRET_EXPR.match(inputs["cloud-url"]), "cloud-url comes from a secret"
-        assert inputs["secrets-provider"] == "passphrase"
+        assert inputs["cloud-url"] == CLOUD_URL, "the bucket from a secret, its region, awssdk=v2"
+        # pulumi/actions uses secrets-provider only to create a missing stack (upsert: true); the
+        # stacks exist (an operator's `pulumi stack init`), so it must not pretend otherwise.
+        assert "secrets-provider" not in inputs or is_true(inputs.get("upsert"))
         env = {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
         assert SECRET_EXPR.match(env["PULUMI_CONFIG_PASSPHRASE"])
         assert set(inputs) <= PULUMI_ACTION_INPUTS, set(inputs) - PULUMI_ACTION_INPUTS
         commands = " ".join(str(s.get("run", "")) for s in steps(job))
         assert "pip install -q -r requirements.txt" in commands, "the program's venv"
         assert "policy/venv/bin/pip install -q -r policy/requirements.txt" in commands
+
+
+def test_the_cli_is_the_release_of_the_pinned_sdk(workflow):
+    sdk = pinned("pulumi")
+    steps_ = [s for job in workflow["jobs"].values() for s in pulumi_steps(job)]
+    assert steps_
+    for step in steps_:
+        assert str(step["with"].get("pulumi-version")) == sdk, "pulumi-version != pulumi SDK pin"
 
 
 def test_nightly_prod_preview_expects_no_changes(workflow):
@@ -145,10 +189,114 @@ def test_nightly_prod_preview_expects_no_changes(workflow):
     assert is_true(step["with"]["expect-no-changes"])
 
 
+def test_the_drift_check_runs_only_once_prod_is_deployed(workflow):
+    assert "vars.PROD_DEPLOYED == 'true'" in workflow["jobs"]["drift"]["if"]
+
+
+def test_preview_and_drift_wait_for_a_configured_backend(workflow):
+    gate = workflow["jobs"]["backend"]
+    assert gate["outputs"]["configured"] == "${{ steps.check.outputs.configured }}"
+    for name in ("preview", "drift"):
+        job = workflow["jobs"][name]
+        needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
+        assert "backend" in needs
+        assert "needs.backend.outputs.configured == 'true'" in job["if"]
+    checked = json.dumps(gate)
+    for secret in BACKEND_SECRETS:
+        assert f"secrets.{secret} != ''" in checked, f"{secret} is not checked"
+    assert "vars.PULUMI_BACKEND_REGION" in checked
+
+
+def run_gate(workflow, tmp_path, **env: str) -> tuple[str, str, str]:
+    """The backend job's check run as GitHub runs it: (its outputs, its summary, its stdout)."""
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    [step] = steps(workflow["jobs"]["backend"])
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    output.write_text("")
+    summary.write_text("")
+    full_env = {
+        "PATH": os.environ["PATH"],
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "HAS_BACKEND_URL": "true",
+        "HAS_PASSPHRASE": "true",
+        "HAS_AWS_KEY_ID": "true",
+        "HAS_AWS_SECRET": "true",
+        "BACKEND_REGION": "eu-central-2",
+        "PROD_DEPLOYED": "true",
+        "EVENT": "pull_request",
+        "HEAD_REPO": "hbp/mip-federation",
+        "REPO": "hbp/mip-federation",
+        **env,
+    }
+    assert set(full_env) - {"PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"} == set(step["env"])
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return output.read_text(), summary.read_text(), done.stdout
+
+
+def test_the_gate_lets_a_configured_backend_through(workflow, tmp_path):
+    output, summary, stdout = run_gate(workflow, tmp_path)
+    assert output == "configured=true\n"
+    assert summary == stdout == ""
+
+
+def test_the_gate_skips_with_a_notice_when_secrets_are_missing(workflow, tmp_path):
+    # As on a fresh clone, or for Dependabot's pull requests (they get no Actions secrets).
+    output, summary, stdout = run_gate(
+        workflow, tmp_path, HAS_PASSPHRASE="false", HAS_AWS_SECRET="false", BACKEND_REGION=""
+    )
+    assert output == "configured=false\n"
+    assert stdout.startswith("::notice title=Pulumi backend::Preview and drift check skipped")
+    assert (
+        "missing: secret PULUMI_CONFIG_PASSPHRASE, secret AWS_SECRET_ACCESS_KEY, "
+        "variable PULUMI_BACKEND_REGION)" in summary
+    )
+
+
+def test_the_gate_skips_pull_requests_from_forks_with_a_notice(workflow, tmp_path):
+    output, summary, _ = run_gate(workflow, tmp_path, HEAD_REPO="someone/mip-federation")
+    assert output == "configured=false\n"
+    assert "pull requests from forks get no secrets" in summary
+
+
+def test_the_gate_says_why_the_nightly_drift_check_did_not_run(workflow, tmp_path):
+    output, summary, stdout = run_gate(workflow, tmp_path, EVENT="schedule", PROD_DEPLOYED="")
+    assert output == "configured=true\n"
+    assert "::notice title=Pulumi backend::Drift check skipped: prod is not deployed" in stdout
+    assert "PROD_DEPLOYED" in summary
+    _, summary, _ = run_gate(workflow, tmp_path, EVENT="pull_request", PROD_DEPLOYED="")
+    assert summary == "", "no drift check is due on a pull request"
+
+
+def test_run_scripts_pass_shellcheck(workflow):
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck is not installed (.ci/run installs it)")
+    for name, job in workflow["jobs"].items():
+        for step in steps(job):
+            if "run" in step:
+                script = re.sub(r"\$\{\{[^}]*\}\}", "X", step["run"])
+                done = subprocess.run(
+                    ["shellcheck", "-s", "bash", "-"], input=script, capture_output=True, text=True
+                )
+                assert done.returncode == 0, f"{name}: {step.get('name')}\n{done.stdout}"
+
+
 def test_no_secret_is_exposed_beyond_the_pulumi_steps(workflow):
     for name, job in workflow["jobs"].items():
         for step in steps(job):
-            text = json.dumps({k: v for k, v in step.items() if k != "with"})
+            text = SECRET_PRESENCE.sub(
+                "", json.dumps({k: v for k, v in step.items() if k != "with"})
+            )
             if "secrets." in text:
                 assert step in pulumi_steps(job), f"{name}: {step.get('name')} sees a secret"
+        assert "secrets." not in SECRET_PRESENCE.sub("", json.dumps(job.get("env", {})))
+        assert "secrets." not in json.dumps(job.get("outputs", {}))
     assert "secrets." not in json.dumps(workflow.get("env", {}))
