@@ -1,26 +1,38 @@
 """Docker networks, services and containers (`docker:index/...`) applied for real through
 their provider's host.
 
-Lifecycle as in pulumi-docker 5.x: every Network change replaces; a Service is replaced only
-when `name`, `mode` or `auth` changes and otherwise updated in place; a Container is replaced on
-any change, deleting the old one first (the provider sets DeleteBeforeReplace). Names that are
-not given are auto-named `<resource name>-<7 hex>` and kept across updates.
+Lifecycle as in pulumi-docker 5.x (a bridge of terraform-provider-docker v4.5.0): Diff compares
+the checked inputs with the state the provider's Read stored (docker_read), with the TF schema's
+rules (docker_schema); outputs are what Read stores after create/update. A Container is replaced
+delete-first (the provider sets DeleteBeforeReplace). Names that are not given are auto-named
+`<resource name>-<7 hex>` and kept across updates.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import docker
 
-from tests.engine.providers import docker_spec
-from tests.engine.providers.base import Handler, HandlerContext, ProviderError, ResourceView, plain
+from tests.engine.providers import docker_read, docker_schema
+from tests.engine.providers.base import (
+    DiffResult,
+    Handler,
+    HandlerContext,
+    PropertyDiff,
+    ProviderError,
+    ResourceView,
+    plain,
+)
 from tests.engine.providers.docker_conn import DockerConnectError, DockerConnections, DockerTarget
 from tests.engine.state import ResourceState
 
-REMOVE_WAIT = 60.0
+# resource_docker_network_funcs.go: networkRemoveRefreshTimeout 30 s, Delay 2 s, MinTimeout 5 s.
+NETWORK_REMOVE_TIMEOUT = 30.0
+NETWORK_REMOVE_DELAY = 2.0
+NETWORK_REMOVE_MIN_WAIT = 5.0
 
 
 class DockerHandler(Handler):
@@ -34,12 +46,41 @@ class DockerHandler(Handler):
             raise ProviderError(f"unknown provider {provider_ref}")
         return DockerTarget.from_provider(config)
 
+    schema: ClassVar[dict[str, docker_schema.S]] = {}
+
     def check(self, res: ResourceView, old: ResourceState | None) -> dict[str, Any]:
-        if res.inputs.get("name"):
-            return res.inputs
-        old_name = plain(old.inputs).get("name") if old else None
-        name = old_name or f"{res.name}-{secrets.token_hex(4)[:7]}"
-        return {**res.inputs, "name": name}
+        """Auto-name, then the TF schema's Defaults where the inputs have no value (the
+        bridge's Check runs MakeTerraformInputs with defaults)."""
+        inputs = dict(res.inputs)
+        if not inputs.get("name"):
+            old_name = plain(old.inputs).get("name") if old else None
+            inputs["name"] = old_name or f"{res.name}-{secrets.token_hex(4)[:7]}"
+        tf = docker_schema.apply_defaults(docker_schema.to_tf(inputs, self.schema), self.schema)
+        return {**inputs, **docker_schema.to_pulumi(tf, self.schema)}
+
+    def diff(
+        self, old: ResourceState, news: dict[str, Any], ignore_changes: list[str]
+    ) -> DiffResult:
+        """pulumi-terraform-bridge Diff: the TF diff of the news against the stored state."""
+        state = docker_schema.to_tf(plain(old.outputs) or {}, self.schema)
+        config = docker_schema.to_tf(news, self.schema)
+        result = docker_schema.bridge_diff(self.schema, state, config, ignore_changes)
+        return DiffResult(
+            changes=result.changes,
+            diffs=result.diffs,
+            replaces=result.replaces,
+            detailed_diff={path: PropertyDiff(kind) for path, kind in result.detailed.items()},
+            delete_before_replace=self.delete_before_replace and bool(result.replaces),
+        )
+
+    def config(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The TF config (defaults applied) of checked inputs."""
+        return docker_schema.apply_defaults(docker_schema.to_tf(inputs, self.schema), self.schema)
+
+    def outputs(self, state: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        """Pulumi outputs: the planned state (config) with what Read set over it."""
+        merged = docker_schema.with_empty_collections({**config, **state}, self.schema)
+        return docker_schema.to_pulumi(merged, self.schema)
 
     def call(self, provider_ref: str, action: Any) -> Any:
         """Run action(api) against the provider's daemon, with the provider's error texts."""
@@ -63,98 +104,142 @@ def _missing(exc: docker.errors.APIError) -> bool:
 
 
 class NetworkHandler(DockerHandler):
-    replace_keys = None
+    schema = docker_schema.NETWORK
 
     def create(self, res: ResourceView) -> tuple[str, dict[str, Any]]:
-        kwargs = docker_spec.network_create_kwargs(res.inputs)
+        config = self.config(res.inputs)
+        body = docker_read.network_create_body(config)
 
         def action(api: docker.APIClient) -> tuple[str, dict[str, Any]]:
-            created = api.create_network(**kwargs)
-            info = api.inspect_network(created["Id"])
-            return created["Id"], info
+            created = api._result(api._post_json(api._url("/networks/create"), data=body), True)
+            return created["Id"], api.inspect_network(created["Id"])
 
         network_id, info = self.call(res.provider, action)
-        outputs = {
-            **res.inputs,
-            "driver": res.inputs.get("driver") or info.get("Driver"),
-            "scope": info.get("Scope"),
-            "ipamDriver": res.inputs.get("ipamDriver") or (info.get("IPAM") or {}).get("Driver"),
-        }
-        return network_id, outputs
+        return network_id, self.outputs(docker_read.flatten_network(info), config)
+
+    def read(self, old: ResourceState) -> dict[str, Any] | None:
+        """resourceDockerNetworkReadRefreshFunc: any inspect error reads as removed."""
+
+        def action(api: docker.APIClient) -> dict[str, Any] | None:
+            try:
+                return dict(api.inspect_network(old.id))
+            except docker.errors.APIError:
+                return None
+
+        info = self.call(old.provider, action)
+        if info is None:
+            return None
+        return self.outputs(
+            docker_read.flatten_network(info),
+            (plain(old.outputs) and docker_schema.to_tf(plain(old.outputs), self.schema)) or {},
+        )
 
     def delete(self, old: ResourceState) -> None:
+        """resourceDockerNetworkDelete: a StateChangeConf (Delay 2 s, MinTimeout 5 s, Timeout
+        30 s) around inspect-then-remove; gone = removed; "has active endpoints" = pending;
+        any other error fails."""
         network_id = old.id
 
         def action(api: docker.APIClient) -> None:
-            deadline = time.monotonic() + REMOVE_WAIT
+            deadline = time.monotonic() + NETWORK_REMOVE_TIMEOUT
+            time.sleep(NETWORK_REMOVE_DELAY)
             while True:
+                try:
+                    api.inspect_network(network_id)
+                except docker.errors.APIError:
+                    return
                 try:
                     api.remove_network(network_id)
                     return
                 except docker.errors.APIError as exc:
-                    if _missing(exc):
-                        return
-                    # Tasks of a just-removed service may still be leaving the network.
-                    if "active endpoints" not in str(exc) or time.monotonic() > deadline:
+                    if "has active endpoints" not in str(exc).lower():
                         raise
-                    time.sleep(1)
+                if time.monotonic() + NETWORK_REMOVE_MIN_WAIT > deadline:
+                    raise ProviderError(
+                        "timeout while waiting for state to become 'removed' "
+                        "(last state: 'pending', timeout: 30s)"
+                    )
+                time.sleep(NETWORK_REMOVE_MIN_WAIT)
 
         self.call(old.provider, action)
 
 
 class ServiceHandler(DockerHandler):
-    replace_keys = frozenset({"name", "mode", "auth"})
+    schema = docker_schema.SERVICE
 
     def create(self, res: ResourceView) -> tuple[str, dict[str, Any]]:
-        kwargs = docker_spec.service_kwargs(res.inputs)
+        config = self.config(res.inputs)
+        spec = docker_read.service_spec(config)
+        container = spec["TaskTemplate"]["ContainerSpec"]
+        container["Image"] = docker_read.image_with_tag(container["Image"])
 
-        def action(api: docker.APIClient) -> str:
-            created = api.create_service(**kwargs)
+        def action(api: docker.APIClient) -> tuple[str, dict[str, Any]]:
+            # QueryRegistry (client/service_create.go resolveContainerSpecImage): a failed
+            # /distribution call only warns.
+            try:
+                response = api.get(api._url("/distribution/{0}/json", container["Image"]))
+                answer = response.json() if response.status_code == 200 else None
+            except (docker.errors.APIError, ValueError):
+                answer = None
+            pinned, platforms = docker_read.query_registry(answer, container["Image"])
+            container["Image"] = pinned
+            if platforms:
+                spec["TaskTemplate"].setdefault("Placement", {})["Platforms"] = platforms
+            created = api._result(api._post_json(api._url("/services/create"), data=spec), True)
             service_id = str(created["ID"])
             _converge(api, service_id, res.inputs.get("convergeConfig"))
-            return service_id
+            return service_id, api.inspect_service(service_id)
 
-        service_id = self.call(res.provider, action)
-        return service_id, dict(res.inputs)
+        service_id, info = self.call(res.provider, action)
+        return service_id, self.outputs(docker_read.flatten_service(info), config)
 
     def update(self, res: ResourceView, old: ResourceState) -> dict[str, Any]:
-        kwargs = docker_spec.service_kwargs(res.inputs)
+        """resourceDockerServiceUpdate: the spec from the config, no QueryRegistry."""
+        config = self.config(res.inputs)
+        spec = docker_read.service_spec(config)
+        container = spec["TaskTemplate"]["ContainerSpec"]
+        container["Image"] = docker_read.image_with_tag(container["Image"])
 
-        def action(api: docker.APIClient) -> None:
+        def action(api: docker.APIClient) -> dict[str, Any]:
             current = api.inspect_service(old.id)
-            api.update_service(old.id, current["Version"]["Index"], **kwargs)
+            url = api._url("/services/{0}/update", old.id)
+            params = {"version": current["Version"]["Index"]}
+            api._raise_for_status(api._post_json(url, data=spec, params=params))
             _converge(api, old.id, res.inputs.get("convergeConfig"))
+            return dict(api.inspect_service(old.id))
 
-        self.call(res.provider, action)
-        return dict(res.inputs)
+        info = self.call(res.provider, action)
+        return self.outputs(docker_read.flatten_service(info), config)
+
+    def read(self, old: ResourceState) -> dict[str, Any] | None:
+        """fetchDockerService: listed by ID or by name; not listed = removed."""
+        name = (plain(old.outputs) or {}).get("name")
+
+        def action(api: docker.APIClient) -> dict[str, Any] | None:
+            for svc in api.services():
+                if svc["ID"] == old.id or svc["Spec"].get("Name") == name:
+                    return dict(api.inspect_service(svc["ID"]))
+            return None
+
+        info = self.call(old.provider, action)
+        if info is None:
+            return None
+        prior = docker_schema.to_tf(plain(old.outputs) or {}, self.schema)
+        return self.outputs(docker_read.flatten_service(info), prior)
 
     def delete(self, old: ResourceState) -> None:
+        """deleteService: ServiceRemove; an error (a service already gone too) fails with
+        `Error deleting service with ID '<id>': <err>`. Only with a stop_grace_period (other
+        than 0s) does it wait for the tasks' containers."""
         service_id = old.id
 
         def action(api: docker.APIClient) -> None:
             try:
-                tasks = api.tasks(filters={"service": service_id})
                 api.remove_service(service_id)
             except docker.errors.APIError as exc:
-                if _missing(exc):
-                    return
-                raise
-            # Like the provider, wait until the service's containers on this daemon are gone.
-            containers = [
-                t["Status"]["ContainerStatus"]["ContainerID"]
-                for t in tasks
-                if t.get("Status", {}).get("ContainerStatus", {}).get("ContainerID")
-            ]
-            deadline = time.monotonic() + REMOVE_WAIT
-            for container_id in containers:
-                while time.monotonic() < deadline:
-                    try:
-                        api.inspect_container(container_id)
-                    except docker.errors.APIError as exc:
-                        if _missing(exc):
-                            break
-                        raise
-                    time.sleep(0.5)
+                raise ProviderError(
+                    f"Error deleting service with ID '{service_id}': {_api_message(exc)}"
+                ) from exc
 
         self.call(old.provider, action)
 
@@ -185,76 +270,107 @@ def _converge(api: docker.APIClient, service_id: str, config: dict[str, Any] | N
 
 
 class ContainerHandler(DockerHandler):
-    replace_keys = None
+    schema = docker_schema.CONTAINER
     delete_before_replace = True
 
     def create(self, res: ResourceView) -> tuple[str, dict[str, Any]]:
-        inputs = res.inputs
-        body = docker_spec.container_create_body(inputs)
+        config = self.config(res.inputs)
+        body = docker_read.container_create_body(config)
+        image = config["image"]
 
-        def action(api: docker.APIClient) -> tuple[str, dict[str, Any]]:
+        def action(api: docker.APIClient) -> dict[str, Any]:
             try:
-                api.inspect_image(inputs["image"])
+                api.inspect_image(image)
             except docker.errors.APIError as exc:
                 if not _missing(exc):
                     raise
-                api.pull(inputs["image"])
+                api.pull(image)
             created = api.post(
-                api._url("/containers/create"), params={"name": inputs["name"]}, json=body
+                api._url("/containers/create"), params={"name": config["name"]}, json=body
             )
             container_id = api._result(created, json=True)["Id"]
-            for extra in (inputs.get("networksAdvanced") or [])[1:]:
+            for extra in (config.get("networks_advanced") or [])[1:]:
                 api.connect_container_to_network(
                     container_id, extra["name"], aliases=extra.get("aliases")
                 )
-            if inputs.get("start", True) is not False:
+            if config.get("start", True):
                 api.start(container_id)
-                if inputs.get("mustRun", True) is not False:
-                    _wait_running(api, container_id)
-            return container_id, api.inspect_container(container_id)
+            return dict(api.inspect_container(container_id))
 
-        container_id, info = self.call(res.provider, action)
-        networks = (info.get("NetworkSettings") or {}).get("Networks") or {}
-        outputs = {
-            **inputs,
-            "networkDatas": [
-                {
-                    "networkName": name,
-                    "ipAddress": data.get("IPAddress", ""),
-                    "gateway": data.get("Gateway", ""),
-                    "macAddress": data.get("MacAddress", ""),
-                }
-                for name, data in networks.items()
-            ],
-            "exitCode": (info.get("State") or {}).get("ExitCode"),
-        }
-        return container_id, outputs
+        info = self.call(res.provider, action)
+        return str(info["Id"]), self.outputs(docker_read.flatten_container(info, config), config)
 
-    def delete(self, old: ResourceState) -> None:
-        props = plain(old.outputs) or plain(old.inputs)
-        container_id = old.id
+    def update(self, res: ResourceView, old: ResourceState) -> dict[str, Any]:
+        """resourceDockerContainerUpdate: start when must_run went false -> true; restart,
+        max_retry_count and resources through ContainerUpdate. It ends without a Read, so the
+        state is the planned one."""
+        config = self.config(res.inputs)
+        prior = docker_schema.to_tf(plain(old.outputs) or {}, self.schema)
 
         def action(api: docker.APIClient) -> None:
+            restart = prior.get("must_run") is False and config.get("must_run", True)
+            if restart and config.get("start", True):
+                api.start(old.id)
+            keys = ("restart", "max_retry_count", "cpu_shares", "memory", "memory_reservation")
+            if any(prior.get(k) != config.get(k) for k in (*keys, "cpu_set", "memory_swap")):
+                body: dict[str, Any] = {
+                    "RestartPolicy": {
+                        "Name": config.get("restart") or "no",
+                        "MaximumRetryCount": config.get("max_retry_count") or 0,
+                    },
+                    "CpuShares": config.get("cpu_shares") or 0,
+                    "Memory": (config.get("memory") or 0) * 1024 * 1024,
+                    "MemoryReservation": (config.get("memory_reservation") or 0) * 1024 * 1024,
+                    "CpusetCpus": config.get("cpu_set") or "",
+                }
+                api._raise_for_status(
+                    api._post_json(api._url("/containers/{0}/update", old.id), data=body)
+                )
+
+        self.call(res.provider, action)
+        return self.outputs({**prior, "must_run": config.get("must_run", True)}, config)
+
+    def read(self, old: ResourceState) -> dict[str, Any] | None:
+        """fetchDockerContainer: not in the list of all containers = gone."""
+        prior = docker_schema.to_tf(plain(old.outputs) or {}, self.schema)
+
+        def action(api: docker.APIClient) -> dict[str, Any] | None:
+            if not any(c["Id"] == old.id for c in api.containers(all=True)):
+                return None
+            return dict(api.inspect_container(old.id))
+
+        info = self.call(old.provider, action)
+        if info is None:
+            return None
+        return docker_schema.to_pulumi(docker_read.flatten_container(info, prior), self.schema)
+
+    def delete(self, old: ResourceState) -> None:
+        """resourceDockerContainerDelete: stop (destroy_grace_seconds), force-remove, wait;
+        "No such container" and "is already in progress" are ignored."""
+        props = docker_schema.to_tf(plain(old.outputs) or {}, self.schema)
+        container_id = old.id
+
+        def ignorable(exc: docker.errors.APIError) -> bool:
+            text = str(exc).lower()
+            return "no such container" in text or "is already in progress" in text
+
+        def action(api: docker.APIClient) -> None:
+            if not props.get("attach"):
+                try:
+                    api.stop(container_id, timeout=props.get("destroy_grace_seconds") or 0)
+                except docker.errors.APIError as exc:
+                    if "no such container" not in str(exc).lower():
+                        raise ProviderError(
+                            f"Error stopping container {container_id}: {_api_message(exc)}"
+                        ) from exc
             try:
                 api.remove_container(
-                    container_id, force=True, v=props.get("removeVolumes", True) is not False
+                    container_id, force=True, v=props.get("remove_volumes", True) is not False
                 )
             except docker.errors.APIError as exc:
-                if not _missing(exc):
-                    raise
+                if not ignorable(exc):
+                    raise ProviderError(
+                        f"Error deleting container {container_id}: {_api_message(exc)}"
+                    ) from exc
 
         self.call(old.provider, action)
-
-
-def _wait_running(api: docker.APIClient, container_id: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = api.inspect_container(container_id)["State"]
-        if state.get("Running"):
-            return
-        if time.monotonic() > deadline or state.get("Status") in ("exited", "dead"):
-            raise ProviderError(
-                f"container {container_id} exited after creation, error was: "
-                f"{state.get('Error') or 'exit code ' + str(state.get('ExitCode'))}"
-            )
-        time.sleep(0.2)

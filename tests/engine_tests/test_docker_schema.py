@@ -1,0 +1,377 @@
+"""The docker provider model (tests/engine/providers/docker_schema.py, docker_read.py) against
+canned inspect JSON captured from the lab's dockerd 20.10 (data/docker_inspect/)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.engine.providers import docker_read, docker_schema
+from tests.engine.providers.docker_schema import (
+    CONTAINER,
+    NETWORK,
+    SERVICE,
+    bridge_diff,
+    to_pulumi,
+    to_tf,
+)
+
+DATA = Path(__file__).parent / "data" / "docker_inspect"
+
+
+def canned(name: str) -> dict[str, Any]:
+    return dict(json.loads((DATA / f"{name}.json").read_text()))
+
+
+def network_inputs(options: dict[str, str] | None) -> dict[str, Any]:
+    """What federation/network.py registers (checked: ipamDriver default added)."""
+    inputs: dict[str, Any] = {
+        "name": "cap-net-old",
+        "driver": "overlay",
+        "attachable": True,
+        "ipamConfigs": [
+            {"subnet": "10.20.30.0/24", "ipRange": "10.20.30.0/24", "gateway": "10.20.30.254"}
+        ],
+        "ipamDriver": "default",
+    }
+    if options is not None:
+        inputs["options"] = options
+    return inputs
+
+
+def stored(flat: dict[str, Any], config: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    return to_pulumi({**docker_schema.apply_defaults(config, schema), **flat}, schema)
+
+
+def network_diff(options: dict[str, str] | None, inspect: str) -> docker_schema.BridgeDiff:
+    news = network_inputs(options)
+    flat = docker_schema.with_empty_collections(
+        docker_read.flatten_network(canned(inspect)), NETWORK
+    )
+    state = stored(flat, to_tf(news, NETWORK), NETWORK)
+    return bridge_diff(NETWORK, to_tf(state, NETWORK), to_tf(news, NETWORK))
+
+
+def test_network_encrypted_empty_is_replaced_on_next_up() -> None:
+    """terraform-provider-docker v4.5.0 resource_docker_network.go (options Optional+Computed+
+    ForceNew) and resource_docker_network_funcs.go resourceDockerNetworkReadRefreshFunc (stores
+    the daemon's whole Options map, vxlanid_list included); terraform-plugin-sdk v2.40.1
+    helper/schema/schema.go diffMap."""
+    result = network_diff({"encrypted": ""}, "network_overlay_encrypted_empty")
+    assert result.changes
+    assert result.replaces == ["options"]
+    assert result.detailed == {
+        'options["com.docker.network.driver.overlay.vxlanid_list"]': "delete-replace",
+        "options": "update",  # makePropertyDiff's collection diff for the ".%" count
+    }
+
+
+def test_network_with_vni_in_options_is_same() -> None:
+    """resource_docker_network_funcs.go resourceDockerNetworkReadRefreshFunc: Options read back
+    exactly as sent when the program sends encrypted=true and the vxlanid_list."""
+    info = canned("network_overlay_encrypted_true_vni")
+    options = dict(info["Options"])
+    news = network_inputs(options) | {"name": info["Name"]}
+    news["ipamConfigs"] = [
+        {"subnet": "10.20.31.0/24", "ipRange": "10.20.31.0/24", "gateway": "10.20.31.254"}
+    ]
+    state = stored(docker_read.flatten_network(info), to_tf(news, NETWORK), NETWORK)
+    result = bridge_diff(NETWORK, to_tf(state, NETWORK), to_tf(news, NETWORK))
+    assert not result.changes, result.attributes
+
+
+def test_network_without_options_keeps_computed_options() -> None:
+    """terraform-plugin-sdk v2.40.1 helper/schema/schema.go diffMap: an Optional+Computed map
+    absent from the config keeps the state (`n == nil && schema.Computed`)."""
+    assert not network_diff(None, "network_overlay_encrypted_empty").changes
+
+
+def test_network_subnet_change_replaces_at_set_index() -> None:
+    """resource_docker_network.go ipam_config (TypeSet, ForceNew); schema.go diffSet;
+    pulumi-terraform-bridge pkg/tfbridge/diff.go makePropertyDiff (kinds by path)."""
+    info = canned("network_overlay_encrypted_empty")
+    news = network_inputs(dict(info["Options"]))
+    state = stored(docker_read.flatten_network(info), to_tf(news, NETWORK), NETWORK)
+    news["ipamConfigs"] = [
+        {"subnet": "10.20.40.0/24", "ipRange": "10.20.40.0/24", "gateway": "10.20.40.254"}
+    ]
+    result = bridge_diff(NETWORK, to_tf(state, NETWORK), to_tf(news, NETWORK))
+    assert result.replaces == ["ipamConfigs"]
+    assert result.detailed["ipamConfigs[0].subnet"] == "update-replace"
+
+
+# ---------------------------------------------------------------------- services
+
+
+def master_inputs(**restart: Any) -> dict[str, Any]:
+    """federation/exareme.py's service inputs for the captured spec."""
+    return {
+        "name": "cap-master",
+        "taskSpec": {
+            "containerSpec": {
+                "image": "hbpmip/exareme:v5",
+                "env": {"CONSULURL": "exareme-keystore:8500", "MODE": "global", "RAWPASSWORD": ""},
+            },
+            "placement": {"constraints": ["node.role == manager", "node.labels.name == chuv"]},
+            "restartPolicy": {
+                "condition": "on-failure",
+                "delay": "5s",
+                "maxAttempts": 3,
+                "window": "120s",
+                **restart,
+            },
+            "networksAdvanceds": [{"id": "nhalwr853bowczkzbbs3iin3f", "aliases": ["cap-master"]}],
+        },
+        "endpointSpec": {
+            "mode": "dnsrr",
+            "ports": [
+                {
+                    "targetPort": 9090,
+                    "publishedPort": 9090,
+                    "publishMode": "host",
+                    "protocol": "tcp",
+                }
+            ],
+        },
+    }
+
+
+def service_state(info: dict[str, Any] | None = None) -> dict[str, Any]:
+    news = master_inputs()
+    flat = docker_read.flatten_service(info or canned("service_created_tf_spec"))
+    return stored(flat, to_tf(news, SERVICE), SERVICE)
+
+
+def service_diff(
+    news: dict[str, Any], info: dict[str, Any] | None = None, ignore: list[str] | None = None
+) -> docker_schema.BridgeDiff:
+    return bridge_diff(SERVICE, to_tf(service_state(info), SERVICE), to_tf(news, SERVICE), ignore)
+
+
+def test_short_dur() -> None:
+    """terraform-provider-docker v4.5.0 resource_docker_service_structures.go shortDur (over
+    Go's time.Duration.String)."""
+    cases = {
+        0: "0s",
+        5_000_000_000: "5s",
+        120_000_000_000: "2m",
+        90_000_000_000: "1m30s",
+        3_600_000_000_000: "1h",
+        3_660_000_000_000: "1h1m",
+        1_500_000_000: "1.5s",
+        1_500_000: "1.5ms",
+        7: "7ns",
+    }
+    assert {ns: docker_read.short_dur(ns) for ns in cases} == cases
+
+
+def test_restart_window_120s_reads_back_2m_and_is_an_update() -> None:
+    """resource_docker_service_structures.go flattenTaskRestartPolicy (shortDur of the daemon's
+    nanoseconds); schema.go diffString: "2m" in state vs "120s" in the config differ, not
+    ForceNew -> update."""
+    state = service_state()
+    assert state["taskSpec"]["restartPolicy"] == {
+        "condition": "on-failure",
+        "delay": "5s",
+        "maxAttempts": 3,
+        "window": "2m",
+    }
+    result = service_diff(master_inputs())
+    assert result.changes and result.replaces == []
+    assert result.detailed == {"taskSpec.restartPolicy.window": "update"}
+
+
+def test_restart_window_2m_is_same() -> None:
+    """resource_docker_service_structures.go flattenTaskRestartPolicy + schema.go diffString:
+    the program sending "2m" matches what Read stored; every other field the program sets, and
+    the computed blocks Read fills (resources, healthcheck, dns_config, mode, runtime, init,
+    stop_grace_period, isolation default), give no diff."""
+    result = service_diff(master_inputs(window="2m"))
+    assert not result.changes, result.attributes
+
+
+def test_service_network_alias_change_replaces() -> None:
+    """resource_docker_service.go networks_advanced (aliases ForceNew) and schema.go diffSet."""
+    news = master_inputs(window="2m")
+    news["taskSpec"]["networksAdvanceds"][0]["aliases"] = ["other"]
+    result = service_diff(news)
+    assert result.replaces == ["taskSpec"]
+    assert any(
+        k.startswith("taskSpec.networksAdvanceds[0]") and v.endswith("replace")
+        for k, v in result.detailed.items()
+    )
+
+
+def test_service_image_change_updates_in_place() -> None:
+    """resource_docker_service.go container_spec.image (Required, not ForceNew)."""
+    news = master_inputs(window="2m")
+    news["taskSpec"]["containerSpec"]["image"] = "hbpmip/exareme:v6"
+    result = service_diff(news)
+    assert result.replaces == [] and result.detailed == {"taskSpec.containerSpec.image": "update"}
+
+
+def test_service_name_force_new_but_replicas_update() -> None:
+    """resource_docker_service.go: name is ForceNew; mode is ForceNew but its nested
+    replicated.replicas is not, and schema.go diffList only passes ForceNew to primitive
+    elements, so scaling is an in-place update (mode.# does not change)."""
+    news = master_inputs(window="2m") | {"name": "renamed"}
+    assert service_diff(news).replaces == ["name"]
+    news = master_inputs(window="2m") | {"mode": {"replicated": {"replicas": 2}}}
+    result = service_diff(news)
+    assert result.replaces == [] and result.detailed == {"mode.replicated.replicas": "update"}
+
+
+def test_query_registry_pins_image_and_platforms() -> None:
+    """docker/docker v28.5.2 client/service_create.go imageDigestAndPlatforms /
+    imageWithDigestString / imageWithTagString: name:tag@digest, arch "arm" cleared, a failed
+    call keeps the image."""
+    answer = {
+        "Descriptor": {"Digest": "sha256:" + "a" * 64},
+        "Platforms": [
+            {"architecture": "amd64", "os": "linux"},
+            {"architecture": "arm", "os": "linux"},
+        ],
+    }
+    pinned, platforms = docker_read.query_registry(answer, "hbpmip/exareme:v5")
+    assert pinned == "hbpmip/exareme:v5@sha256:" + "a" * 64
+    assert platforms == [
+        {"Architecture": "amd64", "OS": "linux"},
+        {"Architecture": "", "OS": "linux"},
+    ]
+    assert docker_read.query_registry(None, "hbpmip/exareme:v5") == ("hbpmip/exareme:v5", None)
+    assert docker_read.image_with_tag("busybox") == "busybox:latest"
+    assert docker_read.image_with_tag("docker.io/library/busybox:1") == "busybox:1"
+    digest = "x@sha256:" + "b" * 64
+    assert docker_read.image_with_digest(digest, "sha256:" + "c" * 64) == digest
+    assert canned("distribution_no_registry")["status"] == 500
+
+
+def test_pinned_image_and_platforms_diff_and_ignore_changes() -> None:
+    """resource_docker_service.go placement.platforms (TypeSet, not Computed) and image; Read
+    stores what QueryRegistry pinned, so the next diff shows them; pulumi-terraform-bridge
+    pkg/tfshim/sdk-v2/instance_diff.go processIgnoreChanges drops ignored paths."""
+    info = copy.deepcopy(canned("service_created_tf_spec"))
+    template = info["Spec"]["TaskTemplate"]
+    template["ContainerSpec"]["Image"] = "hbpmip/exareme:v5@sha256:" + "a" * 64
+    template["Placement"]["Platforms"] = [{"Architecture": "amd64", "OS": "linux"}]
+    result = service_diff(master_inputs(window="2m"), info)
+    assert result.detailed == {
+        "taskSpec.containerSpec.image": "update",
+        "taskSpec.placement.platforms[0].architecture": "delete",
+        "taskSpec.placement.platforms[0].os": "delete",
+        "taskSpec.placement.platforms": "update",
+    }
+    ignored = ["taskSpec.placement.platforms", "taskSpec.containerSpec.image"]
+    assert not service_diff(master_inputs(window="2m"), info, ignored).changes
+
+
+def test_keystore_service_with_args_is_same() -> None:
+    """flattenContainerSpec args/image, flattenServiceEndpoint with no ports (dnsrr)."""
+    info = canned("service_keystore_tf_spec")
+    news = {
+        "name": "cap-keystore",
+        "taskSpec": {
+            "containerSpec": {"image": "hashicorp/consul:1.15.4", "args": ["agent", "-server"]},
+            "placement": {"constraints": ["node.role == manager", "node.labels.name == chuv"]},
+            "restartPolicy": {
+                "condition": "on-failure",
+                "delay": "5s",
+                "maxAttempts": 3,
+                "window": "2m",
+            },
+            "networksAdvanceds": [{"id": "nhalwr853bowczkzbbs3iin3f", "aliases": ["cap-keystore"]}],
+        },
+        "endpointSpec": {"mode": "dnsrr"},
+    }
+    state = stored(docker_read.flatten_service(info), to_tf(news, SERVICE), SERVICE)
+    result = bridge_diff(SERVICE, to_tf(state, SERVICE), to_tf(news, SERVICE))
+    assert not result.changes, result.attributes
+
+
+def test_service_spec_sends_what_the_provider_sends() -> None:
+    """resource_docker_service_structures.go createServiceSpec/createContainerSpec: zero-valued
+    blocks are sent (StopGracePeriod 0, Healthcheck {}, DNSConfig {}, Init false, Isolation
+    default, Resources {}) -- the spec the lab capture was created from."""
+    config = docker_schema.apply_defaults(to_tf(master_inputs(), SERVICE), SERVICE)
+    spec = docker_read.service_spec(config)
+    captured = canned("service_created_tf_spec")["Spec"]
+    cs = spec["TaskTemplate"]["ContainerSpec"]
+    assert cs["StopGracePeriod"] == 0 and cs["Healthcheck"] == {} and cs["DNSConfig"] == {}
+    assert cs["Init"] is False and cs["Isolation"] == "default"
+    assert spec["TaskTemplate"]["RestartPolicy"] == captured["TaskTemplate"]["RestartPolicy"]
+    assert spec["EndpointSpec"] == captured["EndpointSpec"]
+    assert spec["Mode"] == {}
+
+
+# ---------------------------------------------------------------------- containers
+
+
+def portal_inputs() -> dict[str, Any]:
+    return {
+        "name": "cap-portal",
+        "image": "hbpmip/portal-backend:2.5.4",
+        "envs": ["EXAREME_URL=http://10.231.20.11:9090/mining/query"],
+        "ports": [{"internal": 8080, "external": 8080}],
+        "restart": "unless-stopped",
+    }
+
+
+def container_state(info: dict[str, Any]) -> dict[str, Any]:
+    config = docker_schema.apply_defaults(to_tf(portal_inputs(), CONTAINER), CONTAINER)
+    flat = docker_schema.with_empty_collections(
+        docker_read.flatten_container(info, config), CONTAINER
+    )
+    return to_pulumi(flat, CONTAINER)
+
+
+def test_container_portal_is_same() -> None:
+    """resource_docker_container_funcs.go resourceDockerContainerRead (ports from the
+    bindings, env not read back, hostname/log_driver/shm_size computed) + schema defaults
+    (ports.ip 0.0.0.0, protocol tcp, network_mode bridge)."""
+    state = container_state(canned("container_portal"))
+    assert state["ports"] == [
+        {"internal": 8080, "external": 8080, "ip": "0.0.0.0", "protocol": "tcp"}  # noqa: S104
+    ]
+    result = bridge_diff(CONTAINER, to_tf(state, CONTAINER), to_tf(portal_inputs(), CONTAINER))
+    assert not result.changes, result.attributes
+
+
+def test_container_ipv6_binding_replaces() -> None:
+    """resourceDockerContainerRead/flattenContainerPorts keep one entry per binding; a second
+    (IPv6) binding changes ports.# and suppressIfPortsDidNotChangeForMigrationV0ToV1 does not
+    suppress a count change: ForceNew -> replace (captured binding, second one added)."""
+    info = copy.deepcopy(canned("container_portal"))
+    info["NetworkSettings"]["Ports"]["8080/tcp"].append({"HostIp": "::", "HostPort": "8080"})
+    state = container_state(info)
+    result = bridge_diff(CONTAINER, to_tf(state, CONTAINER), to_tf(portal_inputs(), CONTAINER))
+    assert result.replaces == ["ports"]
+
+
+def test_container_env_change_replaces() -> None:
+    """resource_docker_container.go env (TypeSet, ForceNew): a new EXAREME_URL replaces."""
+    state = container_state(canned("container_portal"))
+    news = portal_inputs() | {"envs": ["EXAREME_URL=http://other:9090/mining/query"]}
+    result = bridge_diff(CONTAINER, to_tf(state, CONTAINER), to_tf(news, CONTAINER))
+    assert result.replaces == ["envs"]
+
+
+def test_container_stopped_reads_must_run_false_and_updates() -> None:
+    """resourceDockerContainerRead: a stopped container with must_run sets must_run=false in
+    state, which the next diff shows as an in-place update (not ForceNew)."""
+    info = copy.deepcopy(canned("container_portal"))
+    info["State"]["Running"] = False
+    state = container_state(info)
+    assert state["mustRun"] is False
+    result = bridge_diff(
+        CONTAINER, to_tf(state, CONTAINER), to_tf(portal_inputs() | {"mustRun": True}, CONTAINER)
+    )
+    assert result.detailed == {"mustRun": "update"} and result.replaces == []
+
+
+def test_captured_errors() -> None:
+    """resource_docker_service_funcs.go deleteService wraps the daemon's answer to a second
+    remove (404 `service ... not found`); container delete ignores `No such container`."""
+    assert "not found" in canned("service_remove_missing")["body"]
+    assert "No such container" in canned("container_remove_missing")["body"]
