@@ -7,15 +7,27 @@ state file per stack (secrets encrypted) so redeploys, updates, replacements, de
 destroy behave like `pulumi up` / `pulumi destroy`. See README.md in this folder.
 """
 
-from tests.engine.api import DeployResult, DestroyResult, default_state_file, deploy, destroy
+from tests.engine.api import (
+    DeployResult,
+    DestroyResult,
+    PreviewResult,
+    default_state_file,
+    deploy,
+    destroy,
+    preview,
+    refresh,
+)
 from tests.engine.stackfile import StackFileError, load_stack_file
 
 __all__ = [
     "DeployResult",
     "DestroyResult",
+    "PreviewResult",
     "StackFileError",
     "default_state_file",
     "deploy",
     "destroy",
     "load_stack_file",
+    "preview",
+    "refresh",
 ]

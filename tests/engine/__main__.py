@@ -1,9 +1,15 @@
-"""CLI: `python -m tests.engine deploy|destroy STACKFILE [--secrets FILE] [--state FILE]`.
+"""CLI: `python -m tests.engine deploy|preview|refresh|destroy STACKFILE [options]`.
 
-Stack outputs go to stdout as JSON (secrets shown as "[secret]"); progress, the operations and
-errors go to stderr; the exit status is non-zero when anything failed. Ctrl-C (SIGINT) or SIGTERM
-cancels gracefully, as with the Pulumi CLI: the worker finishes the steps in flight and saves the
-state; a second signal terminates it at once.
+- `deploy [--refresh] [--parallel N]`: `pulumi up`. Stack outputs go to stdout as JSON (secrets
+  shown as "[secret]").
+- `preview [--diff] [--json] [--refresh] [--parallel N] [--show-sames]
+  [--show-replacement-steps]`: `pulumi preview`; what it prints goes to stdout.
+- `refresh [--parallel N]`: `pulumi refresh`.
+- `destroy [--parallel N]`: `pulumi destroy`.
+
+Progress, the operations and errors go to stderr; the exit status is non-zero when anything
+failed. Ctrl-C (SIGINT) or SIGTERM cancels gracefully, as with the Pulumi CLI: the worker finishes
+the steps in flight and saves the state; a second signal terminates it at once.
 """
 
 from __future__ import annotations
@@ -20,22 +26,61 @@ from tests.engine.api import (
     deploy,
     destroy,
     forward_signals,
+    preview,
+    refresh,
     worker_main,
 )
+from tests.engine.display import render_diff, render_json, render_table
 from tests.engine.stackfile import StackFileError, load_stack_file
 
 STACK_FILE_RE = re.compile(r"^Pulumi\.(?P<stack>[^.]+)\.ya?ml$")
+ACTIONS = ("deploy", "preview", "refresh", "destroy")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def add_options(cmd: argparse.ArgumentParser, action: str) -> None:
+    """The options of one action (also used by `python -m tests.lab`)."""
+    cmd.add_argument("stackfile", type=Path, help="Pulumi.<stack>.yaml")
+    cmd.add_argument("--secrets", type=Path, help="YAML of `namespace:key: value` secrets")
+    cmd.add_argument("--state", type=Path, help="state file (default .lab/state/<stack>.json)")
+    cmd.add_argument("--program-dir", type=Path, help="default: the stack file's folder")
+    cmd.add_argument(
+        "--parallel",
+        "-p",
+        type=_positive,
+        help="resource operations at once (default: 4 x CPUs, or PULUMI_PARALLEL)",
+    )
+    if action in ("deploy", "preview"):
+        cmd.add_argument(
+            "--refresh",
+            "-r",
+            action="store_true",
+            help="refresh the state from the providers first",
+        )
+    if action == "preview":
+        cmd.add_argument("--diff", action="store_true", help="show each resource's property diff")
+        cmd.add_argument("--json", "-j", action="store_true", help="print the preview as JSON")
+        cmd.add_argument("--show-sames", action="store_true", help="also show unchanged resources")
+        cmd.add_argument(
+            "--show-replacement-steps",
+            action="store_true",
+            help="also show the create-replacement and delete-replaced steps",
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tests.engine")
     sub = parser.add_subparsers(dest="action", required=True)
-    for action in ("deploy", "destroy"):
-        cmd = sub.add_parser(action, help=f"{action} the stack described by STACKFILE")
-        cmd.add_argument("stackfile", type=Path, help="Pulumi.<stack>.yaml")
-        cmd.add_argument("--secrets", type=Path, help="YAML of `namespace:key: value` secrets")
-        cmd.add_argument("--state", type=Path, help="state file (default .lab/state/<stack>.json)")
-        cmd.add_argument("--program-dir", type=Path, help="default: the stack file's folder")
+    for action in ACTIONS:
+        add_options(
+            sub.add_parser(action, help=f"{action} the stack described by STACKFILE"), action
+        )
     sub.add_parser("_worker", help=argparse.SUPPRESS)
     return parser
 
@@ -65,15 +110,39 @@ def main(argv: list[str] | None = None) -> int:
     stack = match.group("stack")
     program_dir = (args.program_dir or args.stackfile.parent).resolve()
     state = args.state or default_state_file(program_dir, stack)
-    if args.action == "deploy":
+    if args.action in ("deploy", "preview"):
         try:
             config, secret_keys = load_stack_file(args.stackfile, args.secrets)
         except StackFileError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        result = deploy(program_dir, stack, config, secret_keys, state)
+        run = deploy if args.action == "deploy" else preview
+        result = run(
+            program_dir,
+            stack,
+            config,
+            secret_keys,
+            state,
+            parallel=args.parallel,
+            refresh=args.refresh,
+        )
+    elif args.action == "refresh":
+        result = refresh(stack, state, program_dir, parallel=args.parallel)
     else:
-        result = destroy(stack, state, program_dir)
+        result = destroy(stack, state, program_dir, parallel=args.parallel)
+    if args.action == "preview":
+        for name, message in result.errors:
+            print(f"error: {name}: {message}", file=sys.stderr)
+        sames, replacements = args.show_sames, args.show_replacement_steps
+        if args.json:
+            text = render_json(result.steps, result.change_summary, sames, replacements)
+            print(text)
+        elif args.diff:
+            text = render_diff(result.steps, result.change_summary, stack, sames, replacements)
+            sys.stdout.write(text)
+        else:
+            sys.stdout.write(render_table(result.steps, result.change_summary, stack))
+        return 0 if result.ok else 1
     _report(result)
     print(json.dumps(result.outputs, indent=2, sort_keys=True))
     return 0 if result.ok else 1

@@ -35,6 +35,9 @@ class DeployResult:
     operations: list[dict[str, Any]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Preview only: every step the engine decided, and the changeSummary (logical steps by op).
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    change_summary: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -48,8 +51,15 @@ class DeployResult:
             if (op is None or o["op"] == op) and (name is None or o["name"] == name)
         ]
 
+    def step_ops(self, op: str | None = None) -> dict[str, str]:
+        """Preview helper: resource name -> op of its logical step (sames included)."""
+        return {
+            s["name"]: s["op"] for s in self.steps if s["logical"] and (op is None or s["op"] == op)
+        }
+
 
 DestroyResult = DeployResult
+PreviewResult = DeployResult
 
 
 def default_state_file(program_dir: Path, stack: str) -> Path:
@@ -143,7 +153,35 @@ def _run_worker(request: dict[str, Any], timeout: float | None) -> DeployResult:
         operations=raw["operations"],
         errors=[(str(n), str(m)) for n, m in raw["errors"]],
         skipped=list(raw.get("skipped", [])),
+        steps=list(raw.get("steps", [])),
+        change_summary=dict(raw.get("changeSummary", {})),
     )
+
+
+def _program_request(
+    action: str,
+    program_dir: Path,
+    stack: str,
+    config: dict[str, Any],
+    secret_keys: list[str],
+    state_file: Path | None,
+    project: str,
+    parallel: int | None,
+    refresh: bool,
+) -> dict[str, Any]:
+    program_dir = Path(program_dir).resolve()
+    state = Path(state_file) if state_file else default_state_file(program_dir, stack)
+    return {
+        "action": action,
+        "program_dir": str(program_dir),
+        "stack": stack,
+        "config": config,
+        "secret_keys": list(secret_keys),
+        "state_file": str(state.resolve()),
+        "project": project,
+        "parallel": parallel,
+        "refresh": refresh,
+    }
 
 
 def deploy(
@@ -154,22 +192,56 @@ def deploy(
     state_file: Path | None = None,
     project: str = PROJECT,
     timeout: float | None = None,
+    parallel: int | None = None,
+    refresh: bool = False,
 ) -> DeployResult:
-    """`pulumi up` of program_dir/__main__.py: apply, delete what disappeared, save state."""
-    program_dir = Path(program_dir).resolve()
-    state = Path(state_file) if state_file else default_state_file(program_dir, stack)
-    return _run_worker(
-        {
-            "action": "deploy",
-            "program_dir": str(program_dir),
-            "stack": stack,
-            "config": config,
-            "secret_keys": list(secret_keys),
-            "state_file": str(state.resolve()),
-            "project": project,
-        },
-        timeout,
+    """`pulumi up` of program_dir/__main__.py: apply, delete what disappeared, save state.
+    `parallel`: resource operations at once (default: the CLI's, 4 x CPUs or PULUMI_PARALLEL);
+    `refresh`: read every resource first (`pulumi up --refresh`)."""
+    request = _program_request(
+        "deploy", program_dir, stack, config, secret_keys, state_file, project, parallel, refresh
     )
+    return _run_worker(request, timeout)
+
+
+def preview(
+    program_dir: Path,
+    stack: str,
+    config: dict[str, Any],
+    secret_keys: list[str],
+    state_file: Path | None = None,
+    project: str = PROJECT,
+    timeout: float | None = None,
+    parallel: int | None = None,
+    refresh: bool = False,
+) -> PreviewResult:
+    """`pulumi preview`: the steps a deploy would take (`steps`, `change_summary`), with
+    nothing applied and nothing saved."""
+    request = _program_request(
+        "preview", program_dir, stack, config, secret_keys, state_file, project, parallel, refresh
+    )
+    return _run_worker(request, timeout)
+
+
+def _state_request(
+    action: str,
+    stack: str,
+    state_file: Path | None,
+    program_dir: Path | None,
+    project: str,
+    parallel: int | None,
+) -> dict[str, Any]:
+    if state_file is None:
+        if program_dir is None:
+            raise ValueError(f"{action} needs state_file or program_dir")
+        state_file = default_state_file(Path(program_dir).resolve(), stack)
+    return {
+        "action": action,
+        "stack": stack,
+        "state_file": str(Path(state_file).resolve()),
+        "project": project,
+        "parallel": parallel,
+    }
 
 
 def destroy(
@@ -178,21 +250,25 @@ def destroy(
     program_dir: Path | None = None,
     project: str = PROJECT,
     timeout: float | None = None,
+    parallel: int | None = None,
 ) -> DestroyResult:
     """`pulumi destroy`: delete everything in the state, in reverse dependency order."""
-    if state_file is None:
-        if program_dir is None:
-            raise ValueError("destroy needs state_file or program_dir")
-        state_file = default_state_file(Path(program_dir).resolve(), stack)
-    return _run_worker(
-        {
-            "action": "destroy",
-            "stack": stack,
-            "state_file": str(Path(state_file).resolve()),
-            "project": project,
-        },
-        timeout,
-    )
+    request = _state_request("destroy", stack, state_file, program_dir, project, parallel)
+    return _run_worker(request, timeout)
+
+
+def refresh(
+    stack: str,
+    state_file: Path | None = None,
+    program_dir: Path | None = None,
+    project: str = PROJECT,
+    timeout: float | None = None,
+    parallel: int | None = None,
+) -> DeployResult:
+    """`pulumi refresh`: read every resource of the state through its provider; drop the ones
+    that are gone, store the others' outputs."""
+    request = _state_request("refresh", stack, state_file, program_dir, project, parallel)
+    return _run_worker(request, timeout)
 
 
 def worker_main() -> int:
@@ -204,18 +280,28 @@ def worker_main() -> int:
     request = json.loads(sys.stdin.read())
     from tests.engine import runner
 
-    if request["action"] == "deploy":
-        result = runner.run_deploy(
+    action = request["action"]
+    project = request.get("project", PROJECT)
+    parallel = request.get("parallel")
+    if action in ("deploy", "preview"):
+        run = runner.run_deploy if action == "deploy" else runner.run_preview
+        result = run(
             Path(request["program_dir"]),
             request["stack"],
             request["config"],
             request["secret_keys"],
             Path(request["state_file"]),
-            request.get("project", PROJECT),
+            project,
+            parallel=parallel,
+            refresh=bool(request.get("refresh")),
+        )
+    elif action == "refresh":
+        result = runner.run_refresh(
+            request["stack"], Path(request["state_file"]), project, parallel=parallel
         )
     else:
         result = runner.run_destroy(
-            request["stack"], Path(request["state_file"]), request.get("project", PROJECT)
+            request["stack"], Path(request["state_file"]), project, parallel=parallel
         )
     result_file = Path(request["result_file"])
     fd = os.open(result_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -12,7 +12,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from tests.engine.engine import Engine
-from tests.engine.props import normalize
+from tests.engine.props import from_wire, normalize
 from tests.engine.registration import Registration
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -49,7 +49,7 @@ class EngineMonitor(MockMonitor):
             self.engine.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
         _ensure_event_loop()  # type: ignore[no-untyped-call]
-        inputs = normalize(rpc.deserialize_properties(request.object))
+        inputs = from_wire(request.object)
         reg = Registration(
             urn=urn,
             type=request.type,
@@ -60,11 +60,17 @@ class EngineMonitor(MockMonitor):
             provider=request.provider,
             dependencies=sorted(set(request.dependencies)),
             delete_before_replace=bool(request.deleteBeforeReplace),
+            delete_before_replace_defined=bool(request.deleteBeforeReplaceDefined),
             additional_secret_outputs=list(request.additionalSecretOutputs),
             replace_on_changes=list(request.replaceOnChanges),
             ignore_changes=list(request.ignoreChanges),
             import_id=request.importId,
             retain_on_delete=bool(request.retainOnDelete),
+            property_dependencies={
+                str(key): sorted(set(deps.urns))
+                for key, deps in request.propertyDependencies.items()
+                if deps.urns
+            },
         )
         if reg.import_id:
             raise NotImplementedError(f"{reg.name}: the engine double does not import resources")

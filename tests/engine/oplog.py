@@ -11,7 +11,14 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-OPS = ("create", "update", "replace", "delete", "same")
+OPS = ("create", "update", "replace", "delete", "same", "refresh")
+
+
+@dataclass
+class StepNote:
+    """What a step may add to its record while it runs (a refresh's outcome)."""
+
+    reason: str = ""
 
 
 @dataclass
@@ -45,14 +52,17 @@ class OpLog:
                 print(text, file=sys.stderr, flush=True)
 
     @contextmanager
-    def step(self, urn: str, name: str, type_: str, op: str, reason: str = "") -> Iterator[None]:
+    def step(
+        self, urn: str, name: str, type_: str, op: str, reason: str = ""
+    ) -> Iterator[StepNote]:
         started = datetime.now(UTC)
         t0 = time.monotonic()
         if op != "same":
             self.progress(f"  {op:8s} {type_} {name} ...")
         status, error = "ok", ""
+        note = StepNote(reason)
         try:
-            yield
+            yield note
         except BaseException as exc:
             status, error = "failed", str(exc)
             raise
@@ -67,7 +77,7 @@ class OpLog:
                 start=started.isoformat(),
                 end=datetime.now(UTC).isoformat(),
                 duration=round(duration, 3),
-                reason=reason,
+                reason=note.reason,
                 error=error,
             )
             with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi.runtime import rpc
@@ -16,6 +17,8 @@ from pulumi.runtime import rpc
 SIG_KEY: str = rpc._special_sig_key
 SECRET_SIG: str = rpc._special_secret_sig
 SECRET_PLACEHOLDER = "[secret]"
+# What the SDK sends for a value not known yet (a preview's outputs of resources to be created).
+UNKNOWN: str = rpc.UNKNOWN
 
 
 def is_secret(value: Any) -> bool:
@@ -38,9 +41,24 @@ def contains_secret(value: Any) -> bool:
     return False
 
 
+def is_unknown(value: Any) -> bool:
+    return bool(value == UNKNOWN) if isinstance(value, str) else False
+
+
+def contains_unknown(value: Any) -> bool:
+    if is_unknown(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
 def normalize(value: Any) -> Any:
     """Plain JSON-like data: integral floats (protobuf numbers) become ints, tuples become lists,
-    anything else that JSON cannot hold becomes its string form. Secret wrappers are kept."""
+    the SDK's `Unknown` becomes the UNKNOWN sentinel, anything else that JSON cannot hold becomes
+    its string form. Secret wrappers are kept."""
     if isinstance(value, bool) or value is None or isinstance(value, str | int):
         return value
     if isinstance(value, float):
@@ -49,7 +67,25 @@ def normalize(value: Any) -> Any:
         return {str(k): normalize(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [normalize(v) for v in value]
+    if type(value).__name__ == "Unknown":
+        return UNKNOWN
     return str(value)
+
+
+def from_wire(value: Any) -> Any:
+    """A RegisterResource property (protobuf Struct/ListValue/scalar) as the engine sees it: secrets
+    stay where they are, leaf by leaf (the SDK's own deserializer lifts a nested secret up to the
+    whole enclosing object, which the real engine's unmarshalling with KeepSecrets does not), and
+    unknowns stay the UNKNOWN sentinel."""
+    if isinstance(value, Mapping):  # protobuf Struct
+        if SIG_KEY in value:
+            if value[SIG_KEY] == SECRET_SIG:
+                return wrap_secret(from_wire(value["value"]))
+            return normalize(rpc.deserialize_property(value, keep_unknowns=True))
+        return {str(k): from_wire(v) for k, v in value.items()}
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes):
+        return [from_wire(v) for v in value]
+    return normalize(value)
 
 
 def unwrap(value: Any) -> Any:
@@ -99,22 +135,38 @@ def canonical(value: Any) -> str:
     return json.dumps(normalize(unwrap(value)), sort_keys=True, separators=(",", ":"))
 
 
+def annotate_secrets(outs: dict[str, Any], ins: dict[str, Any]) -> dict[str, Any]:
+    """pulumi/pulumi pkg/resource/plugin/provider_plugin.go `annotateSecrets`: for each input key
+    the output also has, recurse when both are objects, else make the output secret when the
+    input contains a secret. So a secret env var inside `taskSpec` makes only that leaf secret,
+    while a list holding a secret becomes secret whole."""
+    result = dict(outs)
+    for key, in_value in ins.items():
+        if key not in result:
+            continue
+        out_value = result[key]
+        if (
+            isinstance(out_value, dict)
+            and not is_secret(out_value)
+            and isinstance(in_value, dict)
+            and not is_secret(in_value)
+        ):
+            result[key] = annotate_secrets(out_value, in_value)
+        elif not is_secret(out_value) and contains_secret(in_value):
+            result[key] = wrap_secret(out_value)
+    return result
+
+
 def rewrap_outputs(
     outputs: dict[str, Any], inputs: dict[str, Any], secret_keys: list[str]
 ) -> dict[str, Any]:
-    """Mark outputs secret the way the engine does: an output that echoes an input keeps the
-    input's secret wrappers; a value that differs from a secret input, or whose key is listed in
-    additionalSecretOutputs, is wrapped whole."""
-    result: dict[str, Any] = {}
-    for key, value in outputs.items():
-        if value is None:
-            continue
-        original = inputs.get(key)
-        if original is not None and contains_secret(original):
-            value = original if canonical(original) == canonical(value) else wrap_secret(value)
-        if key in secret_keys and not is_secret(value):
-            value = wrap_secret(unwrap(value))
-        result[key] = value
+    """Mark a provider's (plain) outputs secret the way the engine does: `annotateSecrets` from
+    the inputs, then every key listed in additionalSecretOutputs is made secret whole
+    (pkg/resource/deploy/step_executor.go, after a step's Apply). Null outputs are dropped."""
+    result = annotate_secrets({k: v for k, v in outputs.items() if v is not None}, inputs)
+    for key in secret_keys:
+        if key in result and not is_secret(result[key]):
+            result[key] = wrap_secret(result[key])
     return result
 
 

@@ -17,11 +17,15 @@ class Registration:
     provider: str = ""
     dependencies: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    # Whether the program set delete_before_replace at all (else the provider's Diff decides).
+    delete_before_replace_defined: bool = False
     additional_secret_outputs: list[str] = field(default_factory=list)
     replace_on_changes: list[str] = field(default_factory=list)
     ignore_changes: list[str] = field(default_factory=list)
     import_id: str = ""
     retain_on_delete: bool = False
+    # Input key -> URNs its value came from (RegisterResourceRequest.propertyDependencies).
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 class ResourceError(Exception):

@@ -28,6 +28,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockEngine
 from pulumi.runtime.stack import run_in_stack
 
+from tests.engine.display import property_diff
 from tests.engine.engine import Engine
 from tests.engine.interrupts import INTERRUPTS
 from tests.engine.monitor import EngineMonitor
@@ -37,15 +38,20 @@ from tests.engine.providers import HandlerContext, Registry
 from tests.engine.registration import ResourceError, SkippedError
 from tests.engine.state import StackState, append_ops_log, load_state, save_state
 
-# How many resource steps may be in flight at once. The SDK runs every RegisterResource call
-# on the event loop's default executor, whose stock size is min(32, cpu_count + 4) -- 6 on a
-# 2-core machine. The real CLI defaults to unbounded parallelism (the automation API sizes the
-# pool as parallel * 4), so the runner installs a larger pool. Override with ENGINE_PARALLEL.
-DEFAULT_PARALLEL = 64
 
-
-def parallelism() -> int:
-    return max(1, int(os.environ.get("ENGINE_PARALLEL", DEFAULT_PARALLEL)))
+def default_parallel() -> int:
+    """The CLI's default `--parallel` (pkg/cmd/pulumi/operations/up.go defaultParallel):
+    PULUMI_PARALLEL when it is set above 0, else 4 x GOMAXPROCS, which Go sets to the number of
+    CPUs the process may run on."""
+    try:
+        configured = int(os.environ.get("PULUMI_PARALLEL", "") or 0)
+    except ValueError:
+        configured = 0
+    if configured > 0:
+        return configured
+    if hasattr(os, "sched_getaffinity"):
+        return 4 * max(1, len(os.sched_getaffinity(0)))
+    return 4 * (os.cpu_count() or 1)
 
 
 def _encode_config(config: dict[str, Any]) -> dict[str, str]:
@@ -75,7 +81,7 @@ async def _drain(engine: Engine) -> None:
 
 
 def _configure_runtime(
-    engine: Engine, program_dir: Path, project: str, stack: str, parallel: int
+    engine: Engine, program_dir: Path, project: str, stack: str, parallel: int, dry_run: bool
 ) -> None:
     pulumi_settings.ROOT.set(None)
     pulumi_settings.configure(
@@ -86,7 +92,7 @@ def _configure_runtime(
             engine=MockEngine(logging.getLogger("pulumi")),
             root_directory=str(program_dir),
             parallel=parallel,
-            dry_run=False,
+            dry_run=dry_run,
             organization="organization",
         )
     )
@@ -108,8 +114,10 @@ def _run_program(engine: Engine, program_dir: Path, parallel: int) -> str | None
         asyncio.set_event_loop(thread_loop)
         thread_loops.append(thread_loop)
 
+    # pulumi-language-python-exec `_set_default_executor`: the SDK's RegisterResource calls run
+    # on a pool of 4 x parallel threads; the engine itself runs at most `parallel` steps at once.
     executor = ThreadPoolExecutor(
-        max_workers=parallel, thread_name_prefix="engine-step", initializer=_thread_loop
+        max_workers=max(parallel, 1) * 4, thread_name_prefix="engine-step", initializer=_thread_loop
     )
     loop.set_default_executor(executor)
     saved_cwd, saved_path, saved_argv = os.getcwd(), list(sys.path), list(sys.argv)
@@ -162,7 +170,7 @@ def _result(
 
 
 def _new_engine(
-    prior: StackState, oplog: OpLog, parallel: int, state_file: Path
+    prior: StackState, oplog: OpLog, parallel: int, state_file: Path, preview: bool = False
 ) -> tuple[Engine, Registry]:
     ctx = HandlerContext(progress=oplog.progress)
     registry = Registry(ctx)
@@ -170,7 +178,7 @@ def _new_engine(
     def checkpoint(state: StackState) -> None:
         save_state(state_file, state)
 
-    engine = Engine(prior, oplog, ctx, registry, parallel, checkpoint)
+    engine = Engine(prior, oplog, ctx, registry, parallel, checkpoint, preview=preview)
     INTERRUPTS.attach(engine)
     return engine, registry
 
@@ -182,6 +190,11 @@ def _cancelled(engine: Engine, name: str, action: str) -> list[tuple[str, str]]:
     return [(name, f"{action} canceled")]
 
 
+def _refresh(engine: Engine, stack: str, project: str) -> None:
+    engine.oplog.progress(f"Refreshing stack {project}/{stack}")
+    engine.refresh()
+
+
 def run_deploy(
     program_dir: Path,
     stack: str,
@@ -189,20 +202,25 @@ def run_deploy(
     secret_keys: list[str],
     state_file: Path,
     project: str = "mip-federation",
+    parallel: int | None = None,
+    refresh: bool = False,
 ) -> dict[str, Any]:
-    parallel = parallelism()
+    parallel = parallel or default_parallel()
     program_dir = program_dir.resolve()
     prior = load_state(state_file, stack, project)
     oplog = OpLog()
     engine, registry = _new_engine(prior, oplog, parallel, state_file)
-    oplog.progress(f"Updating stack {project}/{stack} ({program_dir})")
-    pulumi.runtime.set_all_config(_encode_config(config), list(secret_keys))
-    _configure_runtime(engine, program_dir, project, stack, parallel)
     program_error: str | None = None
     try:
-        program_error = _run_program(engine, program_dir, parallel)
-        if program_error is None and not engine.stopping:
-            engine.delete_all(engine.removed_resources())
+        if refresh:
+            _refresh(engine, stack, project)
+        if not engine.stopping:
+            oplog.progress(f"Updating stack {project}/{stack} ({program_dir})")
+            pulumi.runtime.set_all_config(_encode_config(config), list(secret_keys))
+            _configure_runtime(engine, program_dir, project, stack, parallel, dry_run=False)
+            program_error = _run_program(engine, program_dir, parallel)
+            if program_error is None and not engine.stopping:
+                engine.delete_all(engine.removed_resources())
     finally:
         registry.close()
         succeeded = program_error is None and not engine.stopping
@@ -212,8 +230,119 @@ def run_deploy(
     return _result(engine, oplog, extra, state_file, "deploy")
 
 
-def run_destroy(stack: str, state_file: Path, project: str = "mip-federation") -> dict[str, Any]:
-    parallel = parallelism()
+def _logical_summary(steps: list[dict[str, Any]]) -> dict[str, int]:
+    """The changeSummary: logical steps counted by op (pkg/engine/update.go, `acts.Ops[op]++`
+    for `step.Logical()`): create-replacement and delete-replaced are not counted."""
+    summary: dict[str, int] = {}
+    for step in steps:
+        if step["logical"]:
+            summary[step["op"]] = summary.get(step["op"], 0) + 1
+    return summary
+
+
+def run_preview(
+    program_dir: Path,
+    stack: str,
+    config: dict[str, Any],
+    secret_keys: list[str],
+    state_file: Path,
+    project: str = "mip-federation",
+    parallel: int | None = None,
+    refresh: bool = False,
+) -> dict[str, Any]:
+    """`pulumi preview`: the program runs against the state (with outputs of resources to be
+    created or replaced unknown), every step is decided, none is applied, nothing is saved."""
+    parallel = parallel or default_parallel()
+    program_dir = program_dir.resolve()
+    prior = load_state(state_file, stack, project)
+    oplog = OpLog()
+    engine, registry = _new_engine(prior, oplog, parallel, state_file, preview=True)
+    program_error: str | None = None
+    try:
+        if refresh:
+            _refresh(engine, stack, project)
+        if not engine.stopping:
+            oplog.progress(f"Previewing update of stack {project}/{stack} ({program_dir})")
+            pulumi.runtime.set_all_config(_encode_config(config), list(secret_keys))
+            _configure_runtime(engine, program_dir, project, stack, parallel, dry_run=True)
+            program_error = _run_program(engine, program_dir, parallel)
+            if program_error is None and not engine.stopping:
+                engine.delete_all(engine.removed_resources())
+    finally:
+        registry.close()
+    stack_urn = engine.stack_urn or (
+        f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
+    )
+    existed = bool(prior.resources or prior.outputs)
+    steps = [
+        {
+            "op": "same" if existed else "create",
+            "urn": stack_urn,
+            "type": "pulumi:pulumi:Stack",
+            "name": f"{project}-{stack}",
+            "parent": "",
+            "provider": "",
+            "id": "",
+            "old_inputs": {} if existed else None,
+            "new_inputs": {},
+            "diffReasons": [],
+            "replaceReasons": [],
+            "detailedDiff": None,
+            "logical": True,
+        },
+        *engine.steps,
+    ]
+    for step in steps:
+        step["diff"] = None
+        if step["op"] in ("update", "replace", "create-replacement") and (
+            step["old_inputs"] is not None and step["new_inputs"] is not None
+        ):
+            step["diff"] = property_diff(step["old_inputs"], step["new_inputs"])
+        for key in ("old_inputs", "new_inputs"):
+            if step[key] is not None:
+                step[key] = redact(normalize(step[key]))
+    extra = [(f"{project}-{stack}", program_error)] if program_error else []
+    extra += _cancelled(engine, f"{project}-{stack}", "preview")
+    errors = list(engine.errors) + extra
+    outputs = engine.stack_outputs if engine.stack_outputs is not None else {}
+    return {
+        "ok": not errors,
+        "outputs": redact(normalize(outputs)),
+        "operations": [op.to_dict() for op in oplog.operations],
+        "errors": [list(e) for e in errors],
+        "skipped": list(engine.skipped),
+        "steps": steps,
+        "changeSummary": _logical_summary(steps),
+    }
+
+
+def run_refresh(
+    stack: str, state_file: Path, project: str = "mip-federation", parallel: int | None = None
+) -> dict[str, Any]:
+    """`pulumi refresh`: read every resource of the state through its provider and save."""
+    parallel = parallel or default_parallel()
+    prior = load_state(state_file, stack, project)
+    oplog = OpLog()
+    engine, registry = _new_engine(prior, oplog, parallel, state_file)
+    try:
+        _refresh(engine, stack, project)
+    finally:
+        registry.close()
+        if not engine.stopping:
+            engine.checkpoint(engine.final_state(False))
+    extra = _cancelled(engine, f"{prior.project}-{stack}", "refresh")
+    result = _result(engine, oplog, extra, state_file, "refresh")
+    result["outputs"] = redact(normalize(engine.prior.outputs))
+    return result
+
+
+def run_destroy(
+    stack: str,
+    state_file: Path,
+    project: str = "mip-federation",
+    parallel: int | None = None,
+) -> dict[str, Any]:
+    parallel = parallel or default_parallel()
     prior = load_state(state_file, stack, project)
     oplog = OpLog()
     engine, registry = _new_engine(prior, oplog, parallel, state_file)

@@ -39,12 +39,27 @@ class ResourceState:
     additional_secret_outputs: list[str] = field(default_factory=list)
     retain_on_delete: bool = False
     pending_delete: bool = False
+    # Input key -> URNs its value came from (RegisterResourceRequest.propertyDependencies).
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
 
     def depends_on(self) -> set[str]:
         """URNs this resource needs to exist while it exists: dependencies, parent, provider."""
         urns = set(self.dependencies)
         if self.parent:
             urns.add(self.parent)
+        if self.provider:
+            urns.add(provider_urn(self.provider))
+        urns.discard(self.urn)
+        return urns
+
+    def dependency_edges(self) -> set[str]:
+        """What the engine's DependencyGraph.DependingOn follows (children excluded): the
+        provider, dependencies and property dependencies."""
+        urns = set(self.dependencies)
+        for deps in self.property_dependencies.values():
+            urns.update(deps)
         if self.provider:
             urns.add(provider_urn(self.provider))
         urns.discard(self.urn)

@@ -147,16 +147,26 @@ def _reg(inputs: dict[str, Any], **kw: Any) -> Registration:
 
 
 def test_plan_decides_like_the_engine() -> None:
+    """pkg/resource/deploy/step_generator.go `diff` and `continueStepsFromDiff`: the provider's
+    Diff decides same/update/replace; replaceOnChanges paths (`applyReplaceOnChanges`) only
+    match changed paths inside them; a provider change that replaces blames `provider`."""
     handler = _Updatable(HandlerContext())
     old = ResourceState(urn="urn:x", type="t", name="x", custom=True, inputs={"a": 1, "name": "n"})
     assert plan_step(None, _reg({}), {}, handler).op == "create"
     assert plan_step(old, _reg({}), {"a": 1.0, "name": "n"}, handler).op == "same"
     assert plan_step(old, _reg({}), {"a": 2, "name": "n"}, handler).op == "update"
     assert plan_step(old, _reg({}), {"a": 1, "name": "m"}, handler).op == "replace"
+    # `a[*]` contains `a[0]`, not the scalar `a` itself (PropertyPath.Contains).
     with_triggers = _reg({}, replace_on_changes=["a[*]"])
-    assert plan_step(old, with_triggers, {"a": 2, "name": "n"}, handler).op == "replace"
+    assert plan_step(old, with_triggers, {"a": 2, "name": "n"}, handler).op == "update"
+    old_list = ResourceState(urn="urn:x", type="t", name="x", custom=True, inputs={"a": [1]})
+    assert plan_step(old_list, with_triggers, {"a": [2]}, handler).op == "replace"
+    assert plan_step(
+        old, _reg({}, replace_on_changes=["a"]), {"a": 2, "name": "n"}, handler
+    ).op == ("replace")
     other_provider = _reg({}, provider="urn:p::id")
-    assert plan_step(old, other_provider, {"a": 1, "name": "n"}, handler).op == "replace"
+    plan = plan_step(old, other_provider, {"a": 1, "name": "n"}, handler, provider_changed=True)
+    assert (plan.op, plan.replaces) == ("replace", ["provider"])
 
 
 class _Recorder(Handler):

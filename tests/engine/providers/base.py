@@ -122,14 +122,17 @@ class Handler:
             if self.replace_keys is None
             else [key for key in changed if key in self.replace_keys]
         )
+        from tests.engine.paths import detailed_diff, top_key
+
+        detailed = {
+            path: PropertyDiff(entry.kind + "-replace" if top_key(path) in replaces else entry.kind)
+            for path, entry in detailed_diff(old_inputs, news).items()
+        }
         return DiffResult(
             changes=bool(changed),
             diffs=changed,
             replaces=replaces,
-            detailed_diff={
-                key: PropertyDiff("update-replace" if key in replaces else "update")
-                for key in changed
-            },
+            detailed_diff=detailed,
             delete_before_replace=self.delete_before_replace,
         )
 
