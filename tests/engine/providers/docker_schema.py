@@ -52,7 +52,7 @@ class S:
     @property
     def max_one(self) -> bool:
         """MaxItems=1 blocks are objects in Pulumi (pulumi-docker keeps the bridge default)."""
-        return self.type == LIST and self.max_items == 1 and self.block is not None
+        return self.type in (LIST, SET) and self.max_items == 1 and self.block is not None
 
 
 def camel(name: str) -> str:
