@@ -1,12 +1,18 @@
 """The guard rails as pulumi-policy policies: thin wrappers over the pure checks in rules.py.
 
+Only pulumi-policy's public API (what `pulumi_policy` exports) is used: the policies, their args,
+config schemas and enforcement levels. The engine hands a policy its resource inputs as read-only
+mappings and sequences on which reading a value that is unknown during a preview raises
+(pulumi-policy's UnknownValueError); plain() copies them into dicts and lists with such values as
+rules.UNKNOWN, so a check skips only what it cannot know and still checks the rest.
+
 Prod is read from the resource's URN (urn:pulumi:<stack>::...): `prod` and `prod-*`, as the
 program's own validation, plus any stack listed in the policy config `prodStacks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -19,7 +25,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import serialize_properties
 
 from . import rules
 
@@ -33,37 +38,72 @@ PROD_STACKS_SCHEMA = PolicyConfigSchema(
     }
 )
 
-Check = Callable[[str, rules.Props], list[str]]
+# A check: the resource's type, its plain properties, whether its stack is prod -> problems.
+Check = Callable[[str, rules.Props, bool], list[str]]
 
 
-def plain(props: Mapping[str, Any]) -> dict[str, Any]:
-    """Properties without the SDK's unknown-checking proxies; unknowns stay as sentinels."""
-    return dict(serialize_properties(props))
+def plain(value: Any) -> Any:
+    """A plain copy (dicts, lists, scalars) of properties as the engine hands them to a policy,
+    with every value unknown during a preview replaced by rules.UNKNOWN."""
+    if isinstance(value, Mapping):
+        return {key: _read(value, key) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [_read(value, index) for index in range(len(value))]
+    return value
 
 
-def _is_prod(args: ResourceValidationArgs | StackValidationArgs, urn: str) -> bool:
-    return rules.is_prod(rules.stack_of(urn), args.get_config().get("prodStacks"))
+def _read(container: Any, key: Any) -> Any:
+    try:
+        value = container[key]
+    except Exception as error:
+        # pulumi-policy raises UnknownValueError here for a value not known yet; the class is not
+        # exported, so it is recognized by name, and anything else propagates.
+        if type(error).__name__ != "UnknownValueError":
+            raise
+        return rules.UNKNOWN
+    return plain(value)
 
 
-def _resource_validation(check: Check, *, prod_only: bool) -> Callable[..., None]:
+def is_prod(args: ResourceValidationArgs | StackValidationArgs, urn: str) -> bool:
+    return rules.is_prod(rules.stack_of(urn), (args.get_config() or {}).get("prodStacks"))
+
+
+def prod_only(check: Callable[[str, rules.Props], list[str]]) -> Check:
+    def checked_in_prod(typ: str, props: rules.Props, prod: bool) -> list[str]:
+        return check(typ, props) if prod else []
+
+    return checked_in_prod
+
+
+def everywhere(check: Callable[[str, rules.Props], list[str]]) -> Check:
+    def checked(typ: str, props: rules.Props, prod: bool) -> list[str]:
+        return check(typ, props)
+
+    return checked
+
+
+def pinned_images(typ: str, props: rules.Props, prod: bool) -> list[str]:
+    return rules.floating_images(typ, props, prod=prod)
+
+
+def resource_validation(check: Check) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if prod_only and not _is_prod(args, args.urn):
-            return
-        for problem in check(args.resource_type, plain(args.props)):
+        prod = is_prod(args, args.urn)
+        for problem in check(args.resource_type, plain(args.props), prod):
             report_violation(f"{args.name}: {problem}", None)
 
     return validate
 
 
-def _resource_policy(
-    name: str, description: str, check: Check, *, prod_only: bool
+def resource_policy(
+    name: str, description: str, check: Check, *, prod_rules: bool = True
 ) -> ResourceValidationPolicy:
     return ResourceValidationPolicy(
         name=name,
         description=description,
-        validate=_resource_validation(check, prod_only=prod_only),
+        validate=resource_validation(check),
         enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PROD_STACKS_SCHEMA if prod_only else None,
+        config_schema=PROD_STACKS_SCHEMA if prod_rules else None,
     )
 
 
@@ -73,31 +113,29 @@ def validate_managers(args: StackValidationArgs, report_violation: ReportViolati
         report_violation(problem, None)
 
 
-ENCRYPTED_OVERLAY = _resource_policy(
+ENCRYPTED_OVERLAY = resource_policy(
     "encrypted-overlay-network",
     "In prod, the overlay network must be created with encryption (--opt encrypted).",
-    rules.unencrypted_overlay,
-    prod_only=True,
+    prod_only(rules.unencrypted_overlay),
 )
-PINNED_IMAGES = _resource_policy(
+PINNED_IMAGES = resource_policy(
     "pinned-images",
-    "Images must have a version tag or a digest: no `latest`, no untagged reference.",
-    rules.floating_images,
-    prod_only=False,
+    "Images must have a version tag or a digest: no `latest`, no untagged reference. In prod, "
+    "service images must be pinned by digest (repository:tag@sha256:<digest>).",
+    pinned_images,
 )
-HOST_KEY_CHECKING = _resource_policy(
+HOST_KEY_CHECKING = resource_policy(
     "ssh-host-key-checking",
     "In prod, every SSH connection checks the host key: commands pin hostKey, and the docker "
     "provider's ssh options do not disable StrictHostKeyChecking.",
-    rules.unchecked_host_keys,
-    prod_only=True,
+    prod_only(rules.unchecked_host_keys),
 )
-NO_SECRETS_IN_COMMANDS = _resource_policy(
+NO_SECRETS_IN_COMMANDS = resource_policy(
     "no-secrets-in-commands",
     "A remote command's create/update/delete text holds no secret (it is stored in plain text "
     "and quoted in error messages); secrets go on stdin.",
-    rules.secrets_in_commands,
-    prod_only=False,
+    everywhere(rules.secrets_in_commands),
+    prod_rules=False,
 )
 ODD_MANAGERS = StackValidationPolicy(
     name="odd-manager-count",

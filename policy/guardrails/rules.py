@@ -1,8 +1,8 @@
 """The guard rails as pure functions over a resource's type and plain input properties.
 
-Each check returns the problems it finds (empty: compliant). Property values may be Pulumi's
-"unknown" sentinels during a preview; a check skips what it cannot know yet. No message ever
-quotes a secret-looking value.
+Each check returns the problems it finds (empty: compliant). During a preview some values are not
+known yet; policies.plain() turns each into UNKNOWN, and a check skips what it cannot know. No
+message ever quotes a secret-looking value.
 """
 
 from __future__ import annotations
@@ -10,21 +10,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
-from pulumi_policy import proxy
 
-UNKNOWNS = frozenset(
-    {
-        proxy.UNKNOWN_BOOLEAN_VALUE,
-        proxy.UNKNOWN_NUMBER_VALUE,
-        proxy.UNKNOWN_STRING_VALUE,
-        proxy.UNKNOWN_ARRAY_VALUE,
-        proxy.UNKNOWN_ASSET_VALUE,
-        proxy.UNKNOWN_ARCHIVE_VALUE,
-        proxy.UNKNOWN_OBJECT_VALUE,
-    }
-)
+class _Unknown:
+    """A value the engine cannot know during a preview (an output of a resource not yet made)."""
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+UNKNOWN: Final = _Unknown()
 
 COMMAND = "command:remote:Command"
 NETWORK = "docker:index/network:Network"
@@ -38,7 +34,7 @@ Props = Mapping[str, Any]
 
 
 def is_unknown(value: Any) -> bool:
-    return isinstance(value, str) and value in UNKNOWNS
+    return value is UNKNOWN
 
 
 def get(props: Any, *path: str) -> Any:
@@ -103,12 +99,40 @@ def is_floating(image: str) -> bool:
     return ":" not in last or last.rsplit(":", 1)[1] == "latest"
 
 
-def floating_images(typ: str, props: Props) -> list[str]:
-    return [
-        f"{field} {image!r} is untagged or :latest; pin a version tag or a sha256 digest"
-        for field, image in image_fields(typ, props)
-        if isinstance(image, str) and is_floating(image)
-    ]
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def has_digest(image: str) -> bool:
+    """`repository[:tag]@sha256:<64 lower-case hex>`: the reference Docker pins a service to."""
+    name, _, _ = image.partition("@")
+    return bool(name) and not name.startswith("sha256:") and DIGEST.search(image) is not None
+
+
+def floating_images(typ: str, props: Props, *, prod: bool = False) -> list[str]:
+    """Untagged or `:latest` images; in prod, also a service image without a digest.
+
+    Creating a service, Docker resolves the tag on the registry and stores
+    `repository:tag@sha256:...` in the service's spec; the provider reads that back, so the next
+    `pulumi up` sees the program's plain `repository:tag` as a change, updates the service and
+    restarts every task. Only a digest in the stack is stable. One problem per image.
+    """
+    problems = []
+    for field, image in image_fields(typ, props):
+        if not isinstance(image, str):
+            continue
+        if prod and typ == SERVICE and not has_digest(image):
+            problems.append(
+                f"{field} {image!r} has no digest; prod requires "
+                "'repository:tag@sha256:<64 hex>' (Docker pins the digest it resolves when it "
+                "creates a service, so without one every pulumi up updates the service and "
+                "restarts its tasks); get it with 'docker buildx imagetools inspect "
+                "repository:tag' (its Digest line)"
+            )
+        elif is_floating(image):
+            problems.append(
+                f"{field} {image!r} is untagged or :latest; pin a version tag or a sha256 digest"
+            )
+    return problems
 
 
 # --- an odd number of managers ----------------------------------------------------------------

@@ -20,6 +20,7 @@ from policy.guardrails.policies import (
     NO_SECRETS_IN_COMMANDS,
     ODD_MANAGERS,
     PINNED_IMAGES,
+    plain,
 )
 from tests.policy.analyzer import violations
 from tests.program import (
@@ -173,6 +174,120 @@ def test_pinned_by_digest_passes(prod):
     digest = "hbpmip/portal-backend@sha256:" + "c" * 64
     portal = edited(prod.named("portal-backend"), image=digest)
     assert violations(PINNED_IMAGES, [portal], "prod") == []
+
+
+DIGEST = "@sha256:" + "0123456789abcdef" * 4
+
+
+def reimaged(service: Recorded, image: str) -> Recorded:
+    """The recorded service with another image (its task spec is a secret: edit the JSON)."""
+    old = json.dumps(service.plain["taskSpec"]["containerSpec"]["image"])
+    inputs = json.loads(json.dumps(service.inputs).replace(old, json.dumps(image)))
+    return Recorded(service.typ, service.name, inputs, service.provider)
+
+
+def services(evaluation: Evaluation) -> list[Recorded]:
+    return [r for r in evaluation.resources if r.typ == rules.SERVICE]
+
+
+def test_the_prod_stack_pins_every_service_image_by_digest(prod):
+    images = [s.plain["taskSpec"]["containerSpec"]["image"] for s in services(prod)]
+    assert len(images) == 5 and all(rules.has_digest(image) for image in images)
+
+
+def test_prod_service_images_without_a_digest_are_blocked(prod):
+    # Docker pins the digest it resolves when it creates a service, the provider reads it back,
+    # and the next `pulumi up` would update the service to the plain tag and restart its tasks.
+    tagged = [reimaged(s, "hbpmip/exareme:v5") for s in services(prod)]
+    problems = violations(PINNED_IMAGES, tagged, "prod")
+    assert sorted(p.split(":", 1)[0] for p in problems) == sorted(s.name for s in tagged)
+    assert all("'hbpmip/exareme:v5' has no digest; prod requires" in p for p in problems)
+    assert "docker buildx imagetools inspect" in problems[0]
+    assert violations(PINNED_IMAGES, tagged, "prod-eu") != [], "prod-* stacks are prod"
+    assert violations(PINNED_IMAGES, tagged, "production", {"prodStacks": ["production"]}) != []
+    assert violations(PINNED_IMAGES, tagged, "dev") == [], "a version tag is enough elsewhere"
+
+
+def test_a_floating_prod_service_image_gets_one_problem_the_digest(prod):
+    [problem] = violations(
+        PINNED_IMAGES, [reimaged(prod.named("exareme-master"), "x:latest")], "prod"
+    )
+    assert "has no digest" in problem and "untagged or :latest" not in problem
+    latest = reimaged(prod.named("exareme-master"), "hbpmip/exareme:latest" + DIGEST)
+    assert violations(PINNED_IMAGES, [latest], "prod") == [], "the digest pins it"
+
+
+def test_the_portal_container_needs_no_digest(prod):
+    # Only services are rewritten by Docker; a container keeps the reference it was given.
+    portal = edited(prod.named("portal-backend"), image="hbpmip/portal-backend:2.5.4")
+    assert violations(PINNED_IMAGES, [portal], "prod") == []
+
+
+def test_an_unknown_image_in_preview_is_skipped(prod):
+    master = prod.named("exareme-master")
+    unknown = reimaged(master, UNKNOWN_STRING_VALUE)
+    assert violations(PINNED_IMAGES, [unknown], "prod") == []
+
+
+@pytest.mark.parametrize(
+    ("image", "pinned"),
+    [
+        ("hbpmip/exareme:v5" + DIGEST, True),
+        ("hbpmip/exareme" + DIGEST, True),
+        ("registry.example.org:5000/hbpmip/exareme:v5" + DIGEST, True),
+        ("hbpmip/exareme:v5", False),
+        ("hbpmip/exareme:v5" + DIGEST[:-1], False),  # 63 hex digits
+        ("hbpmip/exareme:v5" + DIGEST.upper().replace("SHA256", "sha256"), False),
+        ("hbpmip/exareme:v5@sha256:", False),
+        ("hbpmip/exareme:v5@sha512:" + "a" * 128, False),
+        ("sha256:" + "b" * 64, False),  # an image id: no repository to pull on other nodes
+        (DIGEST, False),
+    ],
+)
+def test_digest_references(image, pinned):
+    assert rules.has_digest(image) is pinned
+
+
+# --- only pulumi-policy's public API ------------------------------------------------------------
+
+
+def test_the_pack_uses_only_pulumi_policys_public_api():
+    import pulumi_policy
+
+    for path in sorted(POLICY_DIR.rglob("*.py")):
+        if "venv" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pulumi_policy"):
+                assert node.module == "pulumi_policy", f"{path.name}: imports {node.module}"
+                for alias in node.names:
+                    assert alias.name in pulumi_policy.__all__, f"{path.name}: {alias.name}"
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+                assert not [n for n in names if n.startswith("pulumi_policy.")], path.name
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "pulumi_policy"
+            ):
+                assert node.attr in pulumi_policy.__all__, f"{path.name}: {node.attr}"
+
+
+def test_unknown_values_become_the_rules_sentinel_and_other_errors_propagate():
+    from pulumi_policy.proxy import unknown_checking_proxy  # the engine's wrapper, test side only
+
+    props = unknown_checking_proxy(
+        {"a": {"b": [1, UNKNOWN_STRING_VALUE], "c": UNKNOWN_STRING_VALUE}, "d": "x"}
+    )
+    assert plain(props) == {"a": {"b": [1, rules.UNKNOWN], "c": rules.UNKNOWN}, "d": "x"}
+
+    class Broken(dict):
+        def __getitem__(self, key):
+            raise KeyError(key)
+
+    with pytest.raises(KeyError):
+        plain(Broken(a=1))
 
 
 # --- an odd number of managers ----------------------------------------------------------------
