@@ -1,5 +1,7 @@
 """python -m tests.lab up N | down | status | ssh I CMD... | run I CMD... | reset | stack ...
-| deploy STACKFILE [--secrets FILE] [--state FILE] | destroy STACKFILE [...]"""
+| deploy STACKFILE [--secrets FILE] [--state FILE] [--refresh] [--parallel N]
+| preview STACKFILE [--diff] [--json] [--refresh] [--parallel N] | refresh STACKFILE [...]
+| destroy STACKFILE [...]"""
 
 import argparse
 import subprocess
@@ -32,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     stack.add_argument("--managers", type=int, default=1, help="the first K nodes are managers")
     stack.add_argument("--unencrypted", action="store_true", help="plain overlay network")
     stack.add_argument("--stack-name", default="dev", help="named in the header comment")
-    for action in ("deploy", "destroy"):
+    for action in ("deploy", "preview", "refresh", "destroy"):
         command = commands.add_parser(
             action,
             help=f"{action} a stack on the running lab with the engine double "
@@ -64,7 +66,7 @@ def _status(lab: Lab) -> int:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    if args.command in ("deploy", "destroy"):
+    if args.command in ("deploy", "preview", "refresh", "destroy"):
         from tests.engine.__main__ import main as engine_main
 
         return engine_main([args.command, *args.engine_args])
