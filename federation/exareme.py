@@ -171,9 +171,22 @@ class Exareme(pulumi.ComponentResource):
             if published_port is not None
             else None
         )
+        # Replicated, one task: what Docker does by default, and what the provider reads back.
+        # Derived from the network's id so that `mode` (a field that forces a replacement)
+        # depends on the network: when the network is replaced (delete-before-replace, its name
+        # is fixed), Pulumi asks the provider whether each service must go too, with the inputs
+        # that come from the network unknown. An unknown task spec (which holds the network's id)
+        # is only an update to the provider, and Docker refuses to delete a network a service
+        # uses; an unknown mode is a replacement, so the services are deleted first.
+        mode = args.network_id.apply(
+            lambda _: docker.ServiceModeArgs(
+                replicated=docker.ServiceModeReplicatedArgs(replicas=1)
+            )
+        )
         return docker.Service(
             service_name,
             name=service_name,
+            mode=mode,
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=image, env=env, args=container_args

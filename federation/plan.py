@@ -100,6 +100,7 @@ class Recorded:
     additional_secret_outputs: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
     ignore_changes: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def plain(self) -> dict[str, Any]:
@@ -160,8 +161,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(MockMonitor):
-    """Adds what the plain mocks drop: parent, dependencies and resource options
-    (additionalSecretOutputs, deleteBeforeReplace, ignoreChanges)."""
+    """Adds what the plain mocks drop: parent, dependencies (and per input property) and
+    resource options (additionalSecretOutputs, deleteBeforeReplace, ignoreChanges)."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
@@ -178,6 +179,9 @@ class RecordingMonitor(MockMonitor):
                     recorded.additional_secret_outputs = list(request.additionalSecretOutputs)
                     recorded.delete_before_replace = bool(request.deleteBeforeReplace)
                     recorded.ignore_changes = list(request.ignoreChanges)
+                    recorded.property_dependencies = {
+                        key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                    }
                     break
         return response
 

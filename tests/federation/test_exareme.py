@@ -216,3 +216,13 @@ def test_a_digest_pinned_image_is_sent_as_given(run, config):
     ev = run(config)
     assert ev.named("exareme-master").plain["taskSpec"]["containerSpec"]["image"] == image
     assert ev.named("exareme-worker-hug").plain["taskSpec"]["containerSpec"]["image"] == image
+
+
+def test_services_are_replaced_with_the_network(run, config):
+    # `mode` (ForceNew) comes from the network's id: when the network is replaced, Pulumi's
+    # dependent-replacement check sees an unknown mode and deletes the services first (an unknown
+    # task spec would only be an update, and Docker refuses to delete a network in use).
+    for service in run(config).services:
+        assert service.plain["mode"] == {"replicated": {"replicas": 1}}
+        network = [u for u in service.property_dependencies["mode"] if "overlay-network" in u]
+        assert network, service.name
