@@ -35,7 +35,12 @@ def test_network_service_container_lifecycle(
     dockerd: Dockerd, docker_sshd: Sshd, tmp_path: Path
 ) -> None:
     state = tmp_path / "state.json"
-    network = {"name": "eng-net", "subnet": "10.20.30.0/24", "encrypted": True}
+    network = {
+        "name": "eng-net",
+        "subnet": "10.20.30.0/24",
+        "gateway": "10.20.30.1",
+        "encrypted": True,
+    }
     service = {"name": "eng-svc", "env": {"A": "1"}, "command": ["/bin/sleep", "3600"]}
     service["port"] = 19090
     container = {"envs": ["X=1"]}
@@ -52,7 +57,8 @@ def test_network_service_container_lifecycle(
     net = inspect(dockerd, "network", "eng-net")
     assert net["Id"] == first.outputs["networkId"]
     assert net["Driver"] == "overlay" and net["Attachable"] is True
-    assert net["Options"]["encrypted"] == ""
+    assert net["Options"]["encrypted"] == "true"
+    assert net["Labels"] == {"encrypted": "true"}
     assert net["IPAM"]["Config"][0]["Subnet"] == "10.20.30.0/24"
     svc = inspect(dockerd, "service", "eng-svc")
     spec = svc["Spec"]
@@ -82,12 +88,15 @@ def test_network_service_container_lifecycle(
     ops = {o["name"]: o["op"] for o in changed.operations}
     assert ops == {"node": "same", "net": "same", "svc": "update", "ctr": "replace"}
     assert changed.outputs["serviceId"] == first.outputs["serviceId"]
-    assert changed.outputs["containerName"] == name, "the auto-name is kept"
+    # A replacement is checked again without its olds (step_generator.go), so a new auto-name.
+    assert changed.outputs["containerName"] != name and name.startswith("ctr-")
     assert changed.outputs["containerId"] != first.outputs["containerId"]
     env = inspect(dockerd, "service", "eng-svc")["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"]
     assert env == ["A=2"]
 
-    # Any network change replaces it (create before delete, so the name must change too).
+    # Any network change replaces it (delete first: a same-subnet network created beside the old
+    # one is never allocated), and the service follows as a dependent replacement
+    # (step_generator.go calculateDependentReplacements; networks_advanced.id is ForceNew).
     config = docker_config(
         docker_sshd,
         network={**network, "name": "eng-net2"},
@@ -96,8 +105,11 @@ def test_network_service_container_lifecycle(
     )
     replaced = deploy(PROGRAM, "test", config, [], state)
     assert replaced.ok, replaced.errors
-    assert ("net", "replace") in [(o["name"], o["op"]) for o in replaced.operations]
-    assert ("net", "delete") in [(o["name"], o["op"]) for o in replaced.operations]
+    steps = [(o["name"], o["op"]) for o in replaced.operations if o["op"] != "same"]
+    assert steps == [("svc", "delete"), ("net", "replace"), ("svc", "replace")]
+    new_net = inspect(dockerd, "network", "eng-net2")["Id"]
+    svc = inspect(dockerd, "service", "eng-svc")
+    assert svc["Spec"]["TaskTemplate"]["Networks"][0]["Target"] == new_net
     assert "eng-net2" in networks(dockerd)
     # Swarm removes a network from the cluster at once; the node drops its local copy when the
     # old task (stopped by the service update) has gone.

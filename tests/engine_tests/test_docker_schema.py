@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.engine.props import UNKNOWN
 from tests.engine.providers import docker_read, docker_schema
 from tests.engine.providers.docker_schema import (
     CONTAINER,
@@ -305,6 +306,23 @@ def test_service_spec_sends_what_the_provider_sends() -> None:
     assert spec["Mode"] == {}
 
 
+def test_service_spec_sends_empty_resources_placement_and_restart_policy() -> None:
+    """resource_docker_service_structures.go createTaskSpec: createResources, createPlacement and
+    createServiceRestartPolicy return non-nil pointers even when the config has no such block,
+    and Go's omitempty sends a non-nil pointer to an empty struct as {}. The daemon then keeps
+    them, Read stores one (empty) element for these Optional+Computed blocks, and a second
+    deploy is same; without them SDK v2's diffList records a computed count (`.#`) diff."""
+    inputs = {
+        "name": "bare",
+        "taskSpec": {"containerSpec": {"image": "busybox:1"}},
+    }
+    config = docker_schema.apply_defaults(to_tf(inputs, SERVICE), SERVICE)
+    template = docker_read.service_spec(config)["TaskTemplate"]
+    assert template["Resources"] == {}
+    assert template["Placement"] == {}
+    assert template["RestartPolicy"] == {}
+
+
 # ---------------------------------------------------------------------- containers
 
 
@@ -375,3 +393,24 @@ def test_captured_errors() -> None:
     remove (404 `service ... not found`); container delete ignores `No such container`."""
     assert "not found" in canned("service_remove_missing")["body"]
     assert "No such container" in canned("container_remove_missing")["body"]
+
+
+def test_unknown_task_spec_is_an_update_of_the_whole_block() -> None:
+    """helper/schema/schema.go (SDK v2) diffList: a computed list records only `task_spec.#` as
+    NewComputed with RequiresNew = the list's own ForceNew (false for task_spec), and the bridge
+    reports it as an update of `taskSpec` (pkg/tfbridge/provider.go Diff, makeDetailedDiff).
+    So the engine's dependent-replacement check (taskSpec unknown because the network it names
+    is replaced) finds no replacement unless the resource's replaceOnChanges covers it."""
+    state = {
+        "name": "svc",
+        "taskSpec": {
+            "containerSpec": {"image": "x:1"},
+            "networksAdvanceds": [{"id": "net1", "driverOpts": []}],
+        },
+        "endpointSpec": {"mode": "dnsrr"},
+    }
+    news = {"name": "svc", "taskSpec": UNKNOWN, "endpointSpec": {"mode": "dnsrr"}}
+    result = bridge_diff(SERVICE, to_tf(state, SERVICE), to_tf(news, SERVICE))
+    assert result.changes
+    assert result.detailed == {"taskSpec": "update"}
+    assert result.replaces == []

@@ -423,7 +423,11 @@ def service_spec(c: dict[str, Any], image: str | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "Name": c["name"],
         "Labels": _label_map(c.get("labels")) or None,
-        "TaskTemplate": _omitempty(task, keep=("ContainerSpec",)),
+        # createTaskSpec always sets these pointers (createResources, createServiceRestartPolicy,
+        # createPlacement return non-nil), and Go's omitempty sends a non-nil pointer as {}.
+        "TaskTemplate": _omitempty(
+            task, keep=("ContainerSpec", "Resources", "RestartPolicy", "Placement")
+        ),
     }
     mode = _one(c.get("mode"))
     service_mode: dict[str, Any] = {}

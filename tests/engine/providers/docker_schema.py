@@ -1249,7 +1249,11 @@ def bridge_diff(
         if key.endswith((".#", ".%")):
             # makePropertyDiff: a count change of a list/set/map the values hold is a
             # collection diff of kind UPDATE (MaxItems=1 blocks are objects: no ".%" key)
-            if d.old != d.new and not _is_max_one(key, schema):
+            # A collection that will be computed (an unknown input: a preview, or the engine's
+            # dependent-replacement check) is an update of the whole property.
+            if d.new_computed:
+                collections[path] = "update-replace" if d.requires_new else "update"
+            elif d.old != d.new and not _is_max_one(key, schema):
                 collections[path] = "update"
             continue
         if d.new_removed:

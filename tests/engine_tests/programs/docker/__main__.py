@@ -1,7 +1,7 @@
 """Test program: docker resources through an explicit ssh:// provider, from the stack config.
 
 Config (namespace mip-federation): `host`, `sshOpts`, `image`, `network` (object or null:
-name, subnet, encrypted), `service` (object or null: name, env, replicas, command, port),
+name, subnet, gateway, encrypted), `service` (object or null: name, env, replicas, command, port),
 `container` (object or null: name, envs, port).
 """
 
@@ -23,11 +23,27 @@ if net_spec:
         name=net_spec["name"],
         driver="overlay",
         attachable=True,
-        options={"encrypted": ""} if net_spec.get("encrypted") else None,
-        ipam_configs=[
-            docker.NetworkIpamConfigArgs(subnet=net_spec["subnet"], ip_range=net_spec["subnet"])
+        # Read stores the daemon's whole Options map (the VXLAN id it allocated too): options
+        # are ignored in diffs, and a label that the daemon echoes carries the encryption, so
+        # toggling it replaces the network (a replacement is checked from the program's inputs).
+        options={"encrypted": "true"} if net_spec.get("encrypted") else None,
+        labels=[
+            docker.NetworkLabelArgs(
+                label="encrypted", value="true" if net_spec.get("encrypted") else "false"
+            )
         ],
-        opts=opts,
+        ipam_configs=[
+            # With no gateway, Read stores the daemon's and the set element differs: a replace.
+            docker.NetworkIpamConfigArgs(
+                subnet=net_spec["subnet"],
+                ip_range=net_spec["subnet"],
+                gateway=net_spec.get("gateway"),
+            )
+        ],
+        # Created before the old one is deleted, a same-subnet network is never allocated.
+        opts=pulumi.ResourceOptions(
+            provider=provider, ignore_changes=["options"], delete_before_replace=True
+        ),
     )
     pulumi.export("networkId", network.id)
 
@@ -41,14 +57,21 @@ if svc_spec:
                 image=image, commands=svc_spec.get("command"), env=svc_spec.get("env")
             ),
             restart_policy=docker.ServiceTaskSpecRestartPolicyArgs(
-                condition="on-failure", delay="5s", max_attempts=3, window="120s"
+                condition="on-failure", delay="5s", max_attempts=3, window="2m"
             ),
             networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=network.id)]
             if network
             else None,
         ),
+        # `mode` is ForceNew. Making it depend on the network means that when the network is
+        # replaced delete-first, the engine's dependent check (mode unknown) answers replace,
+        # so the service is deleted before its network and created again on the new one.
         mode=docker.ServiceModeArgs(
-            replicated=docker.ServiceModeReplicatedArgs(replicas=svc_spec.get("replicas", 1))
+            replicated=docker.ServiceModeReplicatedArgs(
+                replicas=network.id.apply(lambda _: svc_spec.get("replicas", 1))
+                if network
+                else svc_spec.get("replicas", 1)
+            )
         ),
         endpoint_spec=docker.ServiceEndpointSpecArgs(
             mode="dnsrr",
@@ -62,7 +85,8 @@ if svc_spec:
             if svc_spec.get("port")
             else None,
         ),
-        opts=opts,
+        # A fixed name: a replacement must delete the old service first.
+        opts=pulumi.ResourceOptions(provider=provider, delete_before_replace=True),
     )
     pulumi.export("serviceId", service.id)
 
