@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.e2e.conftest import running_tasks, sh, swarm_nodes, swarm_state, wait_for
@@ -158,7 +160,10 @@ def test_three_managers_two_workers_with_the_encrypted_network(federation):
     ]
 
     options = sh(lab, 1, "docker network inspect mip-federation --format '{{json .Options}}'")
-    assert '"encrypted":""' in options
+    assert json.loads(options) == {
+        "encrypted": "true",
+        "com.docker.network.driver.overlay.vxlanid_list": "10203000",
+    }
 
     workers = {f"exareme-worker-{n}" for n in names[1:]}
     tasks = services_running(lab, EXPECTED_SERVICES | workers)

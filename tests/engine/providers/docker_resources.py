@@ -15,7 +15,9 @@ import time
 from typing import Any, ClassVar
 
 import docker
+import requests
 
+from tests.engine.props import parse_duration_ns
 from tests.engine.providers import docker_read, docker_schema
 from tests.engine.providers.base import (
     DiffResult,
@@ -232,16 +234,59 @@ class ServiceHandler(DockerHandler):
         `Error deleting service with ID '<id>': <err>`. Only with a stop_grace_period (other
         than 0s) does it wait for the tasks' containers."""
         service_id = old.id
+        props = plain(old.outputs) or {}
+        grace = ((props.get("taskSpec") or {}).get("containerSpec") or {}).get(
+            "stopGracePeriod"
+        ) or "0s"
+        grace_s = parse_duration_ns(str(grace)) / 1e9
 
         def action(api: docker.APIClient) -> None:
+            containers = _live_task_containers(api, props.get("name")) if grace_s else []
             try:
                 api.remove_service(service_id)
             except docker.errors.APIError as exc:
                 raise ProviderError(
                     f"Error deleting service with ID '{service_id}': {_api_message(exc)}"
                 ) from exc
+            for container_id in containers:
+                _wait_removed(api, container_id, grace_s)
 
         self.call(old.provider, action)
+
+
+def _live_task_containers(api: docker.APIClient, name: str | None) -> list[str]:
+    """deleteService: the container ids of the service's tasks not yet shut down (TaskList
+    filtered by service name, then TaskInspect of each)."""
+    found = []
+    for task in api.tasks(filters={"service": name}) if name else []:
+        status = task.get("Status") or {}
+        container_id = ((status.get("ContainerStatus") or {}).get("ContainerID") or "").strip()
+        if container_id and status.get("State") != "shutdown":
+            found.append(container_id)
+    return found
+
+
+def _wait_removed(api: docker.APIClient, container_id: str, grace_s: float) -> None:
+    """deleteService: ContainerWait(removed) bounded by the grace period, then a forced
+    ContainerRemove; "No such container" and "is already in progress" are ignored (a task on
+    another node is not on this daemon)."""
+    ignorable = ("No such container", "is already in progress")
+    try:
+        api.wait(container_id, timeout=grace_s, condition="removed")
+    except docker.errors.APIError as exc:
+        if not any(text in str(exc) for text in ignorable):
+            raise ProviderError(
+                f"error on wait for container with ID '{container_id}': {_api_message(exc)}"
+            ) from exc
+    except requests.exceptions.ConnectionError:
+        pass  # the grace period ran out (the Go client's context deadline)
+    try:
+        api.remove_container(container_id, v=True, force=True)
+    except docker.errors.APIError as exc:
+        if not any(text in str(exc) for text in ignorable):
+            raise ProviderError(
+                f"Error deleting container with ID '{container_id}': {_api_message(exc)}"
+            ) from exc
 
 
 def _converge(api: docker.APIClient, service_id: str, config: dict[str, Any] | None) -> None:
