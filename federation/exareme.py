@@ -75,6 +75,9 @@ RESTART_POLICY = docker.ServiceTaskSpecRestartPolicyArgs(
 IGNORE_CHANGES = ["taskSpec.placement.platforms"]
 
 
+STOP_GRACE_PERIOD = "5s"
+
+
 def worker_service_name(alias: str) -> str:
     return f"exareme-worker-{alias}"
 
@@ -189,7 +192,14 @@ class Exareme(pulumi.ComponentResource):
             mode=mode,
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-                    image=image, env=env, args=container_args
+                    image=image,
+                    env=env,
+                    args=container_args,
+                    # With a grace period the provider's delete waits (up to it) for the task's
+                    # containers on the leader and removes them; without it the leader's copy of
+                    # a replaced network outlives its delete, and the new one's create fails
+                    # with "network with name mip-federation already exists".
+                    stop_grace_period=STOP_GRACE_PERIOD,
                 ),
                 placement=docker.ServiceTaskSpecPlacementArgs(
                     constraints=[

@@ -226,3 +226,13 @@ def test_services_are_replaced_with_the_network(run, config):
         assert service.plain["mode"] == {"replicated": {"replicas": 1}}
         network = [u for u in service.property_dependencies["mode"] if "overlay-network" in u]
         assert network, service.name
+
+
+def test_every_service_has_a_stop_grace_period(run, config):
+    """terraform-provider-docker v4.5.0 resource_docker_service_funcs.go deleteService waits for
+    a service's containers on the provider's daemon only when stop_grace_period is set (and not
+    0s): without it, a replaced network's leader-local copy outlives its delete and the new
+    network's create collides on the name."""
+    for service in run(config).services:
+        grace = service.plain["taskSpec"]["containerSpec"].get("stopGracePeriod")
+        assert grace not in (None, "0s"), service.name
