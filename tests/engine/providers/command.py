@@ -1,4 +1,8 @@
-"""`command:remote:Command` (pulumi-command 1.2.x) applied over SSH for real."""
+"""`command:remote:Command` (pulumi-command v1.2.1) applied over SSH for real.
+
+Create/Update/Delete follow provider/pkg/provider/remote/commandController.go; running a
+command follows commandOutputs.go CommandOutputs.run (see ssh_exec for the connection).
+"""
 
 from __future__ import annotations
 
@@ -76,6 +80,10 @@ class RemoteCommandHandler(Handler):
         def on_retry(text: str) -> None:
             self.ctx.progress(f"    [{name}] {text}")
 
+        def diag(severity: str, text: str) -> None:
+            # The provider's logger: Pulumi prints these as the resource's diagnostics.
+            self.ctx.progress(f"    [{name}] {severity}: {text}")
+
         environment = {str(k): str(v) for k, v in (props.get("environment") or {}).items()}
         try:
             result = ssh_exec.run(
@@ -88,6 +96,7 @@ class RemoteCommandHandler(Handler):
                 log_stderr=log_stderr,
                 echo=echo,
                 on_retry=on_retry,
+                diag=diag,
             )
         except ssh_exec.SshError as exc:
             raise ProviderError(str(exc)) from exc
