@@ -315,11 +315,17 @@ class GoTransport(paramiko.Transport):
         offered = self.offered_host_key_algorithms
         if offered is not None:
             peer_keys = peer["server_key_algo_list"]
-            if not any(algo in peer_keys for algo in offered):
+            agreed = next((algo for algo in offered if algo in peer_keys), None)
+            if agreed is None:
                 # common.go findCommon / AlgorithmNegotiationError.Error
                 raise NegotiationError(
                     "ssh: no common algorithm for host key; we offered: "
                     f"[{' '.join(offered)}], peer offered: [{' '.join(peer_keys)}]"
+                )
+            if agreed not in self._key_info:
+                raise NegotiationError(
+                    f"engine double: the server agrees to {agreed} (SHA-1 RSA signatures), "
+                    "which pulumi-command would accept but paramiko cannot verify"
                 )
         super()._parse_kex_init(m)
 
@@ -378,7 +384,8 @@ def _dial_once(conn: Connection, config: ClientConfig) -> paramiko.Transport:
         if config.host_key:
             offered = (config.host_key[0],)
             transport.offered_host_key_algorithms = offered
-            transport.get_security_options().key_types = offered
+            # Set directly: paramiko's setter refuses ssh-rsa, which Go offers for an RSA pin.
+            transport._preferred_keys = offered
         try:
             transport.start_client(timeout=None)
         except (paramiko.SSHException, OSError, EOFError) as exc:
