@@ -19,6 +19,7 @@ import pulumi
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -122,6 +123,22 @@ def _check_port(value: int) -> int:
     return value
 
 
+def _env_text(value: Any) -> Any:
+    """An env value as the container gets it: `pulumi config set --path exareme.env.X 4` stores
+    a number (and `true`/`false` a boolean), so numbers and booleans become their text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _coerce_env(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: _env_text(text) for name, text in value.items()}
+    return value
+
+
 def _check_env(value: dict[str, str], reserved: frozenset[str]) -> dict[str, str]:
     for name, text in value.items():
         if not ENV_NAME_RE.match(name):
@@ -178,10 +195,14 @@ def _check_image(value: str) -> str:
 Port = Annotated[int, AfterValidator(_check_port)]
 ImageRef = Annotated[str, AfterValidator(_check_image)]
 ExaremeEnv = Annotated[
-    dict[str, str], AfterValidator(lambda env: _check_env(env, EXAREME_RESERVED_ENV))
+    dict[str, str],
+    BeforeValidator(_coerce_env),
+    AfterValidator(lambda env: _check_env(env, EXAREME_RESERVED_ENV)),
 ]
 PortalEnv = Annotated[
-    dict[str, str], AfterValidator(lambda env: _check_env(env, PORTAL_RESERVED_ENV))
+    dict[str, str],
+    BeforeValidator(_coerce_env),
+    AfterValidator(lambda env: _check_env(env, PORTAL_RESERVED_ENV)),
 ]
 
 
@@ -210,11 +231,6 @@ class SshSettings(_Model):
             return None
         if not value or any(ord(c) < 32 for c in value):
             raise ValueError("must be a file path without control characters")
-        if not os.path.isfile(os.path.expanduser(value)):
-            raise ValueError(
-                f"file {value!r} does not exist here; give the path of the SSH private key "
-                "on the machine that runs pulumi, or use the secret mip-federation:sshPrivateKey"
-            )
         return value
 
 
@@ -553,16 +569,41 @@ def _node_checks(nodes: list[NodeSettings | None], ssh_port: int) -> list[str]:
     return problems
 
 
-def _secret_checks(parsed: _Parsed, secret_keys: set[str]) -> list[str]:
+KEY_FILE_MISSING = (
+    "file {path!r} does not exist here; give the path of the SSH private key "
+    "on the machine that runs pulumi, or use the secret mip-federation:sshPrivateKey"
+)
+NO_KEY_SOURCE = (
+    "ssh.privateKeyFile: set exactly one of ssh.privateKeyFile or the secret "
+    "sshPrivateKey (pulumi config set --secret sshPrivateKey < KEYFILE)"
+)
+
+
+def _secret_checks(parsed: _Parsed, secret_keys: set[str], preview: bool = False) -> list[str]:
+    """Key source and secrets. During a preview, what `pulumi up` needs but a preview does not (the
+    SSH key, its file) is reported as a warning; `pulumi up` fails on it."""
     problems: list[str] = []
     raw = parsed.raw
     has_file = parsed.ssh is not None and parsed.ssh.private_key_file is not None
     has_file = has_file or "privateKeyFile" in (raw.get("ssh") or {})
-    if has_file == ("sshPrivateKey" in raw):
-        problems.append(
-            "ssh.privateKeyFile: set exactly one of ssh.privateKeyFile or the secret "
-            "sshPrivateKey (pulumi config set --secret sshPrivateKey < KEYFILE)"
-        )
+    if has_file and "sshPrivateKey" in raw:
+        problems.append(NO_KEY_SOURCE)
+    elif not has_file and "sshPrivateKey" not in raw:
+        if preview:
+            pulumi.log.warn(
+                "sshPrivateKey: not set (nor ssh.privateKeyFile); the preview goes on without an "
+                "SSH key, pulumi up will fail until one is set: pulumi config set --secret "
+                "sshPrivateKey < KEYFILE (or pulumi config set --path ssh.privateKeyFile PATH)"
+            )
+        else:
+            problems.append(NO_KEY_SOURCE)
+    key_file = parsed.ssh.private_key_file if parsed.ssh is not None else None
+    if key_file is not None and not os.path.isfile(os.path.expanduser(key_file)):
+        message = f"ssh.privateKeyFile: {KEY_FILE_MISSING.format(path=key_file)}"
+        if preview:
+            pulumi.log.warn(f"{message}; pulumi up will fail until it exists")
+        else:
+            problems.append(message)
     for key in SECRET_KEYS:
         if key in raw and key not in secret_keys:
             problems.append(
@@ -642,14 +683,21 @@ def _service_checks(parsed: _Parsed, stack: str) -> list[str]:
     return problems
 
 
-def _present_keys() -> dict[str, Any]:
-    """Every key set in this stack's mip-federation namespace, without the namespace prefix."""
-    from pulumi.runtime import config as runtime_config
+# Pulumi.yaml declares these defaults (a declared key without one is mandatory), and the CLI writes
+# a default into the stack's config when the key is absent: the program treats them as not set.
+UNSET_DEFAULTS: dict[str, Any] = {
+    "ssh": {},
+    "sshPrivateKey": "",
+    "ldsmPasswords": {},
+    "network": {},
+    "exareme": {},
+    "portal": {},
+}
 
-    raw: dict[str, Any] = dict(runtime_config.get_config_env())
-    raw.update(runtime_config.CONFIG.get())
-    prefix = f"{NAMESPACE}:"
-    return {k[len(prefix) :]: v for k, v in raw.items() if k.startswith(prefix)}
+
+def known_keys() -> list[str]:
+    """Every top-level key of the mip-federation namespace, as written in a stack file."""
+    return [field.alias or name for name, field in StackSettings.model_fields.items()]
 
 
 def _decode(key: str, value: Any) -> Any:
@@ -663,44 +711,88 @@ def _decode(key: str, value: Any) -> Any:
     return value
 
 
-def _secret_keys() -> set[str]:
-    from pulumi.runtime import config as runtime_config
+def _read(config: pulumi.Config, key: str) -> Any:
+    """A key's value (None when unset): structured values through get_object, as the CLI stores
+    them as JSON; a value that is not JSON stays text, for validation to name."""
+    text = config.get(key)
+    if text is None or key == "sshPrivateKey":
+        return text
+    if text[:1] in ("{", "[") or key in ("nodes", "ldsmPasswords"):
+        try:
+            return config.get_object(key)
+        except pulumi.ConfigTypeError:
+            return text
+    return text
 
+
+def read_raw() -> dict[str, Any]:
+    """Every key set in this stack's mip-federation namespace (keys without the namespace), read
+    through the public config API. Keys equal to their Pulumi.yaml default count as unset.
+
+    Known keys are read with pulumi.Config; the whole config map, which only serves to find keys
+    the program does not know (a typo), comes from the PULUMI_CONFIG environment variable the
+    language host sets (pulumi.runtime.get_config_env()).
+    """
+    config = pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    for key in known_keys():
+        value = _read(config, key)
+        if value is not None:
+            raw[key] = value
     prefix = f"{NAMESPACE}:"
-    keys = set(runtime_config.get_config_secret_keys_env()) | set(
-        runtime_config._SECRET_KEYS.get()  # the SDK has no public getter
-    )
-    return {k[len(prefix) :] for k in keys if k.startswith(prefix)}
+    for full_key, value in pulumi.runtime.get_config_env().items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix) :]
+        if key not in raw and key not in known_keys():
+            raw[key] = _decode(key, value)
+    return {k: v for k, v in raw.items() if not (k in UNSET_DEFAULTS and v == UNSET_DEFAULTS[k])}
 
 
-def validate(raw: dict[str, Any], stack: str, secret_keys: set[str]) -> StackSettings:
-    """Validate raw config values (keys without namespace); raise ConfigError with every problem."""
+def secret_keys_of(keys: Any) -> set[str]:
+    """Which of `keys` (without namespace) hold a value set with --secret."""
+    return {k for k in keys if pulumi.runtime.is_config_secret(f"{NAMESPACE}:{k}")}
+
+
+def validate(
+    raw: dict[str, Any], stack: str, secret_keys: set[str], preview: bool = False
+) -> StackSettings:
+    """Validate raw config values (keys without namespace); raise ConfigError with every problem.
+
+    With `preview`, what only `pulumi up` needs (the SSH key) is a warning, not a problem.
+    """
     parsed, problems = _parse_fields(raw)
     ssh_port = parsed.ssh.port if parsed.ssh is not None else 22
     if isinstance(raw.get("nodes"), list):
         problems += _node_checks(parsed.nodes, ssh_port)
-    problems += _secret_checks(parsed, secret_keys)
+    problems += _secret_checks(parsed, secret_keys, preview)
     problems += _service_checks(parsed, stack)
     if problems:
         raise ConfigError(problems)
     return StackSettings.model_validate(raw)
 
 
+def _key_text(settings: StackSettings) -> str:
+    """The SSH private key; empty during a preview that has none (validate warned about it)."""
+    if settings.ssh_private_key is not None:
+        return settings.ssh_private_key.get_secret_value()
+    path = settings.ssh.private_key_file
+    if path is None or not os.path.isfile(os.path.expanduser(path)):
+        return ""
+    with open(os.path.expanduser(path), encoding="utf-8") as handle:
+        return handle.read()
+
+
 def load_config() -> FederationConfig:
     """Read and validate the current stack's configuration."""
     stack = pulumi.get_stack()
-    raw = {key: _decode(key, value) for key, value in _present_keys().items()}
-    settings = validate(raw, stack, _secret_keys())
-    if settings.ssh_private_key is not None:
-        key_text = settings.ssh_private_key.get_secret_value()
-    else:
-        assert settings.ssh.private_key_file is not None
-        with open(os.path.expanduser(settings.ssh.private_key_file), encoding="utf-8") as handle:
-            key_text = handle.read()
+    raw = read_raw()
+    preview = pulumi.runtime.is_dry_run()
+    settings = validate(raw, stack, secret_keys_of(raw), preview=preview)
     return FederationConfig(
         stack=stack,
         settings=settings,
-        ssh_private_key=pulumi.Output.secret(key_text),
+        ssh_private_key=pulumi.Output.secret(_key_text(settings)),
         ldsm_passwords={
             alias: pulumi.Output.secret(password.get_secret_value())
             for alias, password in settings.ldsm_passwords.items()

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import runpy
 import sys
 import tempfile
@@ -37,7 +38,7 @@ from pulumi.runtime.mocks import MockEngine, MockMonitor
 from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.stack import wait_for_rpcs
 
-from federation.config import NAMESPACE, ConfigError
+from federation.config import NAMESPACE, ConfigError, is_strict
 from federation.scripts import render
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -205,20 +206,22 @@ def run_program(
     project: str = NAMESPACE,
     main: Path = MAIN,
     into: Evaluation | None = None,
+    preview: bool = False,
 ) -> Evaluation:
     """Run `main` under mocks with `config` (full keys, string values) and record what it registers.
 
     Records into `into` when given, so a caller still sees what was registered if it raises.
     Can run many times in one process: each run has a fresh event loop and root resource.
+    `preview` runs it as `pulumi preview` does (pulumi.runtime.is_dry_run()).
     """
     evaluation = into if into is not None else Evaluation()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(config, secret_keys)
+    restore_env = set_config_like_the_cli(config, secret_keys)
     mocks = RecordingMocks(evaluation, stub)
     pulumi.runtime.set_mocks(
-        mocks, project=project, stack=stack, preview=False, monitor=RecordingMonitor(mocks)
+        mocks, project=project, stack=stack, preview=preview, monitor=RecordingMonitor(mocks)
     )
     settings.SETTINGS.engine = _LogCapture(evaluation)
     try:
@@ -238,9 +241,32 @@ def run_program(
             if loop.run_until_complete(output.is_secret()):
                 evaluation.secret_outputs.add(name)
     finally:
+        restore_env()
         loop.close()
         asyncio.set_event_loop(None)
     return evaluation
+
+
+CONFIG_ENV = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")
+
+
+def set_config_like_the_cli(config: dict[str, str], secret_keys: list[str]) -> Callable[[], None]:
+    """Give the program its config as the CLI's language host does: set_all_config, and the whole
+    map in PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS (what pulumi.runtime.get_config_env() reads).
+    Returns the function that puts the environment back."""
+    saved = {name: os.environ.get(name) for name in CONFIG_ENV}
+    pulumi.runtime.set_all_config(config, secret_keys)
+    os.environ["PULUMI_CONFIG"] = json.dumps(config)
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(secret_keys))
+
+    def restore() -> None:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    return restore
 
 
 def placeholder_stub(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -270,6 +296,8 @@ class StackInputs:
     secret_keys: list[str]
     key_file: str | None
     """The configured ssh.privateKeyFile, which the plan never reads."""
+    unset: list[str] = field(default_factory=list)
+    """Secret keys the file leaves unset, evaluated with SECRET stand-ins."""
 
 
 def _is_secure(value: Any) -> bool:
@@ -317,7 +345,28 @@ def read_stack_file(path: Path, project: str) -> StackInputs:
         if full_key == f"{NAMESPACE}:ssh" and isinstance(value, dict):
             key_file = value.get("privateKeyFile")
         config[full_key] = _config_text(value)
-    return StackInputs(stack, path, project, config, secret_keys, key_file)
+    unset = []
+    for key, stand_in in _unset_secrets(document.get("config") or {}, key_file, stack).items():
+        unset.append(key)
+        config[f"{NAMESPACE}:{key}"] = _config_text(stand_in)
+        secret_keys.append(f"{NAMESPACE}:{key}")
+    return StackInputs(stack, path, project, config, sorted(secret_keys), key_file, unset)
+
+
+def _unset_secrets(document: dict[str, Any], key_file: str | None, stack: str) -> dict[str, Any]:
+    """Stand-ins (SECRET) for the secrets a stack file leaves to `pulumi config set --secret`
+    before the first `pulumi up`: the SSH key (when no ssh.privateKeyFile), and in a prod stack
+    the LDSM passwords (elsewhere, as in the lab, they may stay unset)."""
+    stand_ins: dict[str, Any] = {}
+    if f"{NAMESPACE}:sshPrivateKey" not in document and key_file is None:
+        stand_ins["sshPrivateKey"] = SECRET
+    nodes = document.get(f"{NAMESPACE}:nodes")
+    wants_passwords = is_strict(stack) and f"{NAMESPACE}:ldsmPasswords" not in document
+    if wants_passwords and isinstance(nodes, list):
+        names = [n["name"] for n in nodes if isinstance(n, dict) and isinstance(n.get("name"), str)]
+        if names:
+            stand_ins["ldsmPasswords"] = {name: SECRET for name in names}
+    return stand_ins
 
 
 @contextmanager
@@ -536,9 +585,15 @@ def _with_node(resource: PlannedResource, node: Node | None) -> PlannedResource:
 
 def _notes(inputs: StackInputs) -> list[str]:
     notes = ["Evaluated under Pulumi mocks: no host, provider or backend was contacted."]
-    if inputs.secret_keys:
-        keys = ", ".join(k.split(":", 1)[1] for k in inputs.secret_keys)
-        notes.append(f"secure: values ({keys}) are not decrypted: shown as {SECRET}.")
+    secure = [k.split(":", 1)[1] for k in inputs.secret_keys]
+    secure = [k for k in secure if k not in inputs.unset]
+    if secure:
+        notes.append(f"secure: values ({', '.join(secure)}) are not decrypted: shown as {SECRET}.")
+    if inputs.unset:
+        notes.append(
+            f"not set in the file ({', '.join(inputs.unset)}; set them with pulumi config set "
+            f"--secret before pulumi up): evaluated as if set, shown as {SECRET}."
+        )
     if inputs.key_file is not None:
         notes.append(
             f"ssh.privateKeyFile {inputs.key_file} is not read: evaluated with a stand-in key."

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from federation.config import is_strict
 from federation.plan import (
     MAIN,
     ROOT,
@@ -42,6 +43,7 @@ __all__ = [
     "evaluate",
     "is_secret_wrapper",
     "load_stack_file",
+    "load_stack_file_as_is",
     "strip_secrets",
     "unwrap",
 ]
@@ -93,10 +95,13 @@ def evaluate(
     secrets: dict[str, Any] | None = None,
     stack: str = "test",
     into: Evaluation | None = None,
+    preview: bool = False,
 ) -> Evaluation:
     """Run __main__.py with `config` (keys without namespace) and `secrets` (marked secret).
 
     Records into `into` when given, so a caller still sees what was registered if it raises.
+    `preview` runs it as `pulumi preview` does (pulumi.runtime.is_dry_run() is true). The config
+    reaches the program as the CLI's language host gives it: set_all_config and PULUMI_CONFIG.
     """
     all_config = {f"{NAMESPACE}:{k}": _config_value(v) for k, v in config.items()}
     secrets = secrets or {}
@@ -109,13 +114,15 @@ def evaluate(
         project=NAMESPACE,
         main=MAIN,
         into=into,
+        preview=preview,
     )
 
 
 def load_stack_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(plain config, secret config) of a Pulumi.<stack>.yaml, keys without namespace.
 
-    `secure:` values cannot be decrypted here; they are replaced by test secrets.
+    `secure:` values cannot be decrypted here; they are replaced by test secrets, and so are the
+    secrets the file leaves unset (the SSH key without ssh.privateKeyFile; prod LDSM passwords).
     """
     document = yaml.safe_load(path.read_text())
     plain: dict[str, Any] = {}
@@ -126,6 +133,27 @@ def load_stack_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             secret[key] = TEST_PRIVATE_KEY if key == "sshPrivateKey" else "test-secret"
         elif key == "ldsmPasswords":
             secret[key] = {alias: f"pw-{alias}" for alias in value}
+        else:
+            plain[key] = value
+    # What the file leaves to `pulumi config set --secret` before the first `pulumi up`, as an
+    # operator sets it (federation.plan does the same with stand-ins).
+    if "sshPrivateKey" not in secret and "privateKeyFile" not in (plain.get("ssh") or {}):
+        secret["sshPrivateKey"] = TEST_PRIVATE_KEY
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    if is_strict(stack) and "ldsmPasswords" not in secret:
+        secret["ldsmPasswords"] = {n["name"]: f"pw-{n['name']}" for n in plain.get("nodes", [])}
+    return plain, secret
+
+
+def load_stack_file_as_is(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(plain config, secret config) of a Pulumi.<stack>.yaml with only what the file holds."""
+    document = yaml.safe_load(path.read_text())
+    plain: dict[str, Any] = {}
+    secret: dict[str, Any] = {}
+    for full_key, value in (document.get("config") or {}).items():
+        key = full_key.split(":", 1)[1]
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secret[key] = "test-secret"
         else:
             plain[key] = value
     return plain, secret

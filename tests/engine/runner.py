@@ -58,6 +58,14 @@ def _encode_config(config: dict[str, Any]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
 
 
+def _set_config(config: dict[str, str], secret_keys: list[str]) -> None:
+    """The config as the CLI's language host gives it to the program: set_all_config, and the whole
+    map in PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS (pulumi.runtime.get_config_env() reads it)."""
+    pulumi.runtime.set_all_config(config, secret_keys)
+    os.environ["PULUMI_CONFIG"] = json.dumps(config)
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
+
+
 def _program_error(exc: BaseException) -> str | None:
     """The message for a program failure, or None when it only echoes a failed step."""
     seen: BaseException | None = exc
@@ -216,7 +224,7 @@ def run_deploy(
             _refresh(engine, stack, project)
         if not engine.stopping:
             oplog.progress(f"Updating stack {project}/{stack} ({program_dir})")
-            pulumi.runtime.set_all_config(_encode_config(config), list(secret_keys))
+            _set_config(_encode_config(config), list(secret_keys))
             _configure_runtime(engine, program_dir, project, stack, parallel, dry_run=False)
             program_error = _run_program(engine, program_dir, parallel)
             if program_error is None and not engine.stopping:
@@ -263,7 +271,7 @@ def run_preview(
             _refresh(engine, stack, project)
         if not engine.stopping:
             oplog.progress(f"Previewing update of stack {project}/{stack} ({program_dir})")
-            pulumi.runtime.set_all_config(_encode_config(config), list(secret_keys))
+            _set_config(_encode_config(config), list(secret_keys))
             _configure_runtime(engine, program_dir, project, stack, parallel, dry_run=True)
             program_error = _run_program(engine, program_dir, parallel)
             if program_error is None and not engine.stopping:

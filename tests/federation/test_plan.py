@@ -90,7 +90,8 @@ def test_prod_plan_shows_nodes_placeholders_and_secrets():
 
 def test_table_summarizes_scripts_and_marks_secrets():
     table = render_table(make_plan("prod"))
-    assert "# secure: values (ldsmPasswords, sshPrivateKey) are not decrypted" in table
+    # Pulumi.prod.yaml holds no secret: the ones to set before `pulumi up` are stood in for.
+    assert "# not set in the file (sshPrivateKey, ldsmPasswords; set them with" in table
     join_line = next(line for line in table.splitlines() if "NODE=hug LEADER_ADDR=" in line)
     assert join_line.split()[:2] == ["create", "join.sh"]
     assert "taskSpec.containerSpec.env.RAWPASSWORD" in table
