@@ -8,6 +8,7 @@ and releases its mounts; its disks (DATA/NAME) stay until `down`.
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 import socket
@@ -16,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+from typing import Any
 
 from . import engine, keys, procs
 from .paths import CLIENT_KEY, DATA, HOST_ENV, NETNS, PRIVATE_DIRS, SCRIPTS
@@ -60,6 +62,11 @@ class Host:
         return keys.host_key_file(self.name)
 
     @property
+    def daemon_json(self) -> Path:
+        """The host's /etc/docker/daemon.json."""
+        return self.data / "etc/docker/daemon.json"
+
+    @property
     def log(self) -> Path:
         return self.data / "log"
 
@@ -69,9 +76,9 @@ class Host:
         return self.data / "scripts"
 
 
-def prepare_disks(host: Host, fresh: bool) -> None:
-    """Create the host's private directories, root's authorized_keys and the sshd config;
-    with `fresh`, wipe whatever an earlier host of the same name left."""
+def prepare_disks(host: Host, fresh: bool, daemon_config: dict[str, Any]) -> None:
+    """Create the host's private directories, root's authorized_keys, the sshd config and
+    dockerd's daemon.json; with `fresh`, wipe whatever an earlier host of the same name left."""
     if fresh and host.data.exists():
         shutil.rmtree(host.data)
     for directory in (*PRIVATE_DIRS, "/log", "/root/.ssh"):
@@ -92,6 +99,16 @@ def prepare_disks(host: Host, fresh: bool) -> None:
     template = Template((SCRIPTS / "sshd_config").read_text())
     config = template.substitute(host=host.name, ip=host.ip, host_key=host_key)
     (host.data / "sshd_config").write_text(config)
+    host.daemon_json.write_text(json.dumps(daemon_config, indent=1) + "\n")
+
+
+def has_daemon_config(host: Host, daemon_config: dict[str, Any]) -> bool:
+    """True if the host's daemon.json is `daemon_config` (a host from before the lab registry has
+    none)."""
+    try:
+        return bool(json.loads(host.daemon_json.read_text()) == daemon_config)
+    except (OSError, ValueError):
+        return False
 
 
 def init_pid(host: Host) -> int | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import engine, keys, net, procs, stack
 from . import host as hosts_
 from . import images as images_
+from . import registry as registry_
 from .host import Host, LabError
 from .paths import CLIENT_KEY, DATA, HOST_ENV, KNOWN_HOSTS, NETNS, STATE
 from .state import State, lock, note_missing_directories, remove_directories_if_last
@@ -81,6 +82,7 @@ class Lab:
         self.state_file = STATE / f"{prefix}.json"
         self.key_file = CLIENT_KEY
         self.known_hosts_file = KNOWN_HOSTS
+        self._registry = registry_.Registry(prefix, f"{subnet}.1")
 
     # Hosts
 
@@ -106,9 +108,9 @@ class Lab:
     # Up and down
 
     def up(self, n: int, images: Iterable[str] = ()) -> None:
-        """Bring the lab to n hosts, each with the stand-in images plus `images`. Idempotent:
-        running hosts are kept (hosts above n are removed, dead ones booted again, missing images
-        loaded). If anything fails, the whole lab is taken down again."""
+        """Bring the lab to n hosts and its registry, holding the stand-in images plus `images`.
+        Idempotent: running hosts are kept (hosts above n are removed, dead ones booted again),
+        missing images pushed. If anything fails, the whole lab is taken down again."""
         _require_root()
         if not 1 <= n <= MAX_HOSTS:
             raise LabError(f"the lab has 1 to {MAX_HOSTS} hosts, not {n}")
@@ -120,7 +122,9 @@ class Lab:
                 self._teardown()
                 state = None
             try:
-                self._ensure_hosts(state or self._create_network(), n, images)
+                state = state or self._create_network()
+                self._ensure_registry(state, images)
+                self._ensure_hosts(state, n)
             except BaseException:
                 log("up failed: taking the lab down")
                 self._teardown()
@@ -147,14 +151,34 @@ class Lab:
             state.save(self.state_file)
         return state
 
-    def _ensure_hosts(self, state: State, n: int, images: Iterable[str]) -> None:
-        wanted = sorted(
-            {
-                images_.reference(image)
-                for image in (*images_.STANDIN_IMAGES, *state.images, *images)
-            }
-        )
-        archive = images_.archive(wanted)
+    def _ensure_registry(self, state: State, images: Iterable[str] = ()) -> None:
+        """Start the registry unless it runs; push the stand-ins it does not have."""
+        names = {
+            name.reference: name
+            for name in map(self._parse, (*images_.STANDIN_IMAGES, *state.images, *images))
+        }
+        if not registry_.running(self._registry, state.registry):
+            if state.registry is not None:
+                log(f"the {self.prefix} registry is not running: starting it again")
+            state.registry = registry_.start(self._registry)
+            state.save(self.state_file)
+        missing = [name for name in names.values() if not registry_.digest(self._registry, name)]
+        if missing:
+            started = time.monotonic()
+            registry_.push(self._registry, images_.Build(), missing)
+            took = time.monotonic() - started
+            log(f"pushed {len(missing)} image(s) to {self.registry} in {took:.2f}s")
+        state.images = sorted(names)
+        state.save(self.state_file)
+
+    def _parse(self, image: str) -> images_.ImageName:
+        try:
+            return images_.parse(image, self.registry)
+        except images_.ImageNameError as error:
+            raise LabError(str(error)) from None
+
+    def _ensure_hosts(self, state: State, n: int) -> None:
+        daemon_config = self._registry.daemon_config()
         for index in sorted(index for index in state.hosts if index > n):
             log(f"removing {self.host(index).name}")
             self._remove_host(self.host(index))
@@ -168,20 +192,20 @@ class Lab:
         def ensure(host: Host) -> int:
             pid = state.hosts.get(host.index)
             if pid is None:
-                return self._start_host(host, archive, fresh=True)
+                return self._start_host(host, fresh=True)
             if not self._running(host, pid):
                 log(f"{host.name} is not running: booting it again")
-                hosts_.kill(host)
-                return self._start_host(host, archive, fresh=False)
-            if wanted != state.images:
-                engine.load(host.docker_socket, archive)
-            return pid
+            elif not hosts_.has_daemon_config(host, daemon_config):
+                log(f"{host.name}: dockerd is not set up for the lab registry: rebooting it")
+            else:
+                return pid
+            hosts_.kill(host)
+            return self._start_host(host, fresh=False)
 
         names = [host.name for host in hosts if host.index not in state.hosts]
         if names:
             log(f"booting {', '.join(names)}")
         state.hosts = dict(zip(range(1, n + 1), _parallel(ensure, hosts), strict=True))
-        state.images = wanted
         state.save(self.state_file)
 
     def _teardown(self) -> None:
@@ -192,19 +216,18 @@ class Lab:
             names = os.listdir(directory) if directory.exists() else []
             indexes.update(int(m[1]) for m in map(pattern.fullmatch, names) if m)
         _parallel(self._remove_host, [self.host(index) for index in sorted(indexes)])
+        registry_.stop(self._registry)
         net.delete_link(self.bridge)
         for rule in state.rules if state else ():
             net.delete_rule(rule)
         self.state_file.unlink(missing_ok=True)
         remove_directories_if_last()
 
-    def _start_host(self, host: Host, archive: bytes, fresh: bool) -> int:
-        """Disks (wiped if `fresh`), network (link up), boot, images. Returns the PID 1."""
-        hosts_.prepare_disks(host, fresh)
+    def _start_host(self, host: Host, fresh: bool) -> int:
+        """Disks (wiped if `fresh`), network (link up), boot. Returns the PID 1."""
+        hosts_.prepare_disks(host, fresh, self._registry.daemon_config())
         net.create_host_link(self.bridge, host.name, host.veth, f"{host.ip}/24")
-        pid = hosts_.boot(host)
-        engine.load(host.docker_socket, archive)
-        return pid
+        return hosts_.boot(host)
 
     @staticmethod
     def _remove_host(host: Host) -> None:
@@ -301,25 +324,65 @@ class Lab:
         self, names: Sequence[str], managers: int = 1, encrypted: bool = True
     ) -> dict[str, Any]:
         """The Pulumi stack file for the running lab, as a dict: nodes `names` on hosts 1, 2, ...;
-        the first `managers` are managers."""
+        the first `managers` are managers; the MIP images pinned to the digests the lab registry
+        serves (`image_ref`)."""
         self._state()
-        return stack.stack_config(self.hosts, names, managers, encrypted)
+        images = {key: self.image_ref(image) for key, image in stack.IMAGES.items()}
+        return stack.stack_config(self.hosts, names, managers, encrypted, images)
+
+    # Images
+
+    @property
+    def registry(self) -> str:
+        """The lab registry's address, host:port (plain HTTP), e.g. "10.231.0.1:5000". The hosts
+        pull Docker Hub names (hbpmip/exareme:v5) from it as their mirror, and REGISTRY/path:tag
+        names from it directly."""
+        return self._registry.address
+
+    def image_ref(self, image: str) -> str:
+        """The stand-in `image` pinned to the digest the lab registry serves for it, as the
+        provider's QueryRegistry pins it: "hbpmip/exareme:v5@sha256:..."."""
+        self._state()
+        name = self._parse(image)
+        try:
+            digest = registry_.digest(self._registry, name)
+        except OSError as error:
+            raise LabError(
+                f"the {self.prefix} lab registry at {self.registry} does not answer ({error}); "
+                "up starts it again"
+            ) from None
+        if digest is None:
+            raise LabError(f"the {self.prefix} lab registry has no {name.reference} (up --image)")
+        return f"{name.reference}@{digest}"
+
+    def pull(
+        self, indexes: Iterable[int] | None = None, images: Iterable[str] | None = None
+    ) -> None:
+        """Pull stand-ins (default: all the lab's) on hosts (default: all), in parallel, from the
+        lab registry, as a task would; to have them on a host before a test."""
+        state = self._state()
+        wanted = [self._parse(image).reference for image in images or state.images]
+        hosts = [self._host(index) for index in indexes or sorted(state.hosts)]
+        command = " && ".join(f"docker pull -q {image} >/dev/null" for image in wanted)
+        _parallel(lambda host: self.run(host.index, command), hosts)
 
     # Faults and maintenance
 
     def reset(self) -> None:
         """Every host as just brought up, in parallel and in about a second: killed, disks wiped,
-        link up, booted again with the same images. So: no swarm, containers, services, networks
-        or volumes, and nothing left in /root, /tmp or /etc/docker. (Faster and surer than leaving
-        the swarm: on this kernel `docker swarm leave` waits 5 s for the ingress network, and a
-        quick re-join may then fail to bind the gossip port 7946.)"""
+        link up, booted again. So: no swarm, containers, services, networks, volumes or images
+        (tasks pull them from the lab registry, which keeps them; `pull` to have them at once),
+        and nothing left in /root or /tmp, nor in /etc/docker beyond the lab's daemon.json.
+        (Faster and surer than leaving the swarm: on this kernel `docker swarm leave` waits 5 s
+        for the ingress network, and a quick re-join may then fail to bind the gossip port
+        7946.)"""
         with lock():
             state = self._state()
-            archive = images_.archive(state.images)
+            self._ensure_registry(state)
 
             def reset_host(host: Host) -> int:
                 hosts_.kill(host)
-                return self._start_host(host, archive, fresh=True)
+                return self._start_host(host, fresh=True)
 
             hosts = [self.host(index) for index in sorted(state.hosts)]
             state.hosts = dict(zip(sorted(state.hosts), _parallel(reset_host, hosts), strict=True))

@@ -10,12 +10,23 @@ from .host import Host, LabError
 from .paths import CLIENT_KEY
 
 NAMESPACE = "mip-federation"
+# Image settings of the stack (section, key) -> the stand-in for it (the program's defaults).
+IMAGES = {
+    ("exareme", "image"): "hbpmip/exareme:v5",
+    ("exareme", "keystoreImage"): "hashicorp/consul:1.15.4",
+    ("portal", "image"): "hbpmip/portal-backend:2.5.4",
+}
 
 
 def stack_config(
-    hosts: Sequence[Host], names: Sequence[str], managers: int, encrypted: bool
+    hosts: Sequence[Host],
+    names: Sequence[str],
+    managers: int,
+    encrypted: bool,
+    images: dict[tuple[str, str], str],
 ) -> dict[str, Any]:
-    """Nodes `names`, in order on `hosts`; the first `managers` are managers, the rest workers."""
+    """Nodes `names`, in order on `hosts`; the first `managers` are managers, the rest workers.
+    `images`: (section, key) -> image reference, e.g. ("exareme", "image") -> pinned reference."""
     if not names or len(set(names)) != len(names) or not all(names):
         raise LabError(f"node names must be distinct and not empty: {list(names)}")
     if len(names) > len(hosts):
@@ -37,6 +48,8 @@ def stack_config(
     }
     if not encrypted:
         config[f"{NAMESPACE}:network"] = {"encrypted": False}
+    for (section, key), image in images.items():
+        config.setdefault(f"{NAMESPACE}:{section}", {})[key] = image
     return {"config": config}
 
 

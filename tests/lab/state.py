@@ -22,17 +22,20 @@ CREATED = STATE / "created-directories.json"
 class State:
     # host index -> root-namespace pid of the host's PID 1
     hosts: dict[int, int] = field(default_factory=dict)
-    # stand-in images loaded on every host
+    # stand-in images pushed to the lab's registry
     images: list[str] = field(default_factory=list)
     # iptables rules this lab inserted (down deletes exactly these)
     rules: list[list[str]] = field(default_factory=list)
+    # pid of the lab's registry; None in the state of a lab from before the registry
+    registry: int | None = None
 
     @classmethod
     def load(cls, path: Path) -> "State | None":
         if not path.exists():
             return None
         data = json.loads(path.read_text())
-        return cls({int(i): pid for i, pid in data["hosts"].items()}, data["images"], data["rules"])
+        hosts = {int(i): pid for i, pid in data["hosts"].items()}
+        return cls(hosts, data["images"], data["rules"], data.get("registry"))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

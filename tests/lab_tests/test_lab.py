@@ -1,6 +1,8 @@
-"""Tests of the lab itself, on a lab of its own (mipt1, mipt2 on 10.231.1.0/24) so that they
-never disturb a running mip lab. The last test takes the lab down and checks what is left."""
+"""Tests of the lab itself, on a lab of its own (mipt1, mipt2 on 10.231.1.0/24, its registry on
+10.231.1.1:5000) so that they never disturb a running mip lab. The last test takes the lab down
+and checks what is left."""
 
+import http.client
 import os
 import socket
 import subprocess
@@ -10,18 +12,22 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from shlex import quote
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import yaml
 
 from tests.lab import STANDIN_IMAGES, Lab, LabError
 from tests.lab.paths import DATA, PRIVATE_DIRS, REPO, STATE
+from tests.lab.registry import BINARY as REGISTRY_BINARY
 
 pytestmark = pytest.mark.lab
 
 PREFIX, SUBNET = "mipt", "10.231.1"
+REGISTRY = f"{SUBNET}.1:5000"
+REGISTRY_LOG = DATA / f"{PREFIX}-registry/log/registry.log"
 EXTRA_IMAGE = "hbpmip/exareme:v6"
+MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 T = TypeVar("T")
 
 
@@ -60,12 +66,34 @@ def swarm(lab: Lab) -> Lab:
     return lab
 
 
+def registry_get(path: str) -> tuple[Any, Any]:
+    """(headers, body) of GET http://REGISTRY/path, straight from the registry, accepting a
+    schema 2 manifest (as dockerd does; without, the registry converts to schema 1)."""
+    connection = http.client.HTTPConnection(REGISTRY, timeout=5)
+    try:
+        connection.request("GET", path, headers={"Accept": MANIFEST_V2})
+        response = connection.getresponse()
+        body = response.read()
+        assert response.status == 200, (path, response.status, body)
+        return response.headers, body
+    finally:
+        connection.close()
+
+
+def registry_requests(host: str) -> list[str]:
+    """The requests `host` (an address) made to the lab registry, from its access log."""
+    lines = REGISTRY_LOG.read_text().splitlines()
+    return [line.split('"')[1] for line in lines if line.startswith(f"{host} - - [")]
+
+
 def test_up_again_with_the_same_size_changes_nothing(lab: Lab) -> None:
     pids = [lab.run(i, "cat /run/docker.pid").stdout for i in (1, 2)]
+    registry_pid = registry_pids()
     started = time.monotonic()
     lab.up(2)
-    assert time.monotonic() - started < 2
+    print(f"up again: {time.monotonic() - started:.2f}s")
     assert [lab.run(i, "cat /run/docker.pid").stdout for i in (1, 2)] == pids
+    assert registry_pids() == registry_pid != []
 
 
 def test_each_host_has_its_own_hostname(lab: Lab) -> None:
@@ -88,9 +116,28 @@ def test_each_host_has_its_own_directory(lab: Lab, directory: str) -> None:
         lab.run(1, f"rm -f {marker}")
 
 
-def test_dockerd_prefers_local_images(lab: Lab) -> None:
+def test_registry_answers_on_the_bridge_address(lab: Lab) -> None:
+    assert lab.registry == REGISTRY
+    headers, _ = registry_get("/v2/")
+    assert headers["Docker-Distribution-API-Version"] == "registry/2.0"
+    _, catalog = registry_get("/v2/_catalog")
+    repositories = {image.split(":")[0] for image in (*STANDIN_IMAGES, EXTRA_IMAGE)}
+    assert set(yaml.safe_load(catalog)["repositories"]) == repositories
+    _, tags = registry_get("/v2/hbpmip/exareme/tags/list")
+    assert sorted(yaml.safe_load(tags)["tags"]) == ["v5", "v6"]
+    # Reached from a host, as the hosts' dockerd reach it.
+    assert "registry/2.0" in lab.run(1, f"busybox wget -qSO- http://{REGISTRY}/v2/ 2>&1").stdout
+    listening = subprocess.run(["ss", "-Hltn"], capture_output=True, text=True, check=True)
+    assert f"{REGISTRY} " in listening.stdout
+    assert (DATA / f"{PREFIX}-registry/storage/docker/registry/v2/repositories").is_dir()
+
+
+def test_dockerd_uses_the_registry_as_its_docker_hub_mirror(lab: Lab) -> None:
+    registry = lab.docker(1).info()["RegistryConfig"]
+    assert registry["Mirrors"] == [f"http://{REGISTRY}/"]
+    assert registry["IndexConfigs"][REGISTRY]["Secure"] is False
     environment = lab.run(1, "tr '\\0' '\\n' </proc/$(cat /run/docker.pid)/environ").stdout
-    assert "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1" in environment.splitlines()
+    assert "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1" not in environment.splitlines()
 
 
 def test_ssh_with_the_pinned_host_key(lab: Lab) -> None:
@@ -109,14 +156,64 @@ def test_ssh_refuses_a_wrong_host_key(lab: Lab, tmp_path: Path) -> None:
     assert "Host key verification failed" in result.stderr
 
 
-def test_stand_in_images_are_on_every_host(lab: Lab) -> None:
-    listing = "docker image ls --format '{{.Repository}}:{{.Tag}} {{.ID}}'"
+def test_a_host_pulls_through_the_registry(lab: Lab) -> None:
+    lab.reset()
+    host = lab.host(1)
+    assert lab.run(1, "docker image ls -q").stdout == ""  # nothing preloaded
+    assert lab.run(1, "ip route").stdout.split()[0] != "default"  # no way out but the lab
+    before = len(registry_requests(host.ip))
+    started = time.monotonic()
+    pulled = lab.run(1, "docker pull hbpmip/exareme:v5").stdout
+    print(f"first pull on a clean host: {time.monotonic() - started:.2f}s")
+    digest = lab.image_ref("hbpmip/exareme:v5").split("@")[1]
+    assert f"Digest: {digest}" in pulled
+    requests = registry_requests(host.ip)[before:]
+    # dockerd resolves the tag (HEAD), then fetches the manifest by digest, then the blobs.
+    assert "HEAD /v2/hbpmip/exareme/manifests/v5 HTTP/1.1" in requests
+    assert f"GET /v2/hbpmip/exareme/manifests/{digest} HTTP/1.1" in requests
+    assert any(r.startswith("GET /v2/hbpmip/exareme/blobs/sha256:") for r in requests)
+    # By digest, as a swarm task pulls, and by the registry's own name.
+    lab.run(2, f"docker pull {lab.image_ref('hashicorp/consul:1.15.4')}")
+    lab.run(2, f"docker pull {REGISTRY}/mip-lab/busybox:1")
+    assert lab.run(2, f"docker run --rm {REGISTRY}/mip-lab/busybox:1 echo hi").stdout == "hi\n"
+
+
+def test_pull_gives_every_host_the_same_images(lab: Lab) -> None:
+    lab.reset()
+    started = time.monotonic()
+    lab.pull()
+    print(
+        f"pull of {len(STANDIN_IMAGES) + 1} stand-ins on 2 hosts: {time.monotonic() - started:.2f}s"
+    )
+    listing = "docker image ls --format '{{.Repository}}:{{.Tag}} {{.ID}} {{.Digest}}'"
     images = [
-        dict(line.split() for line in lab.run(i, listing).stdout.splitlines()) for i in (1, 2)
+        {name: rest for name, *rest in map(str.split, lab.run(i, listing).stdout.splitlines())}
+        for i in (1, 2)
     ]
     assert set(images[0]) == {*STANDIN_IMAGES, EXTRA_IMAGE}
-    assert images[0] == images[1]  # same image IDs everywhere
+    assert images[0] == images[1]  # same image IDs and digests everywhere
     assert images[0][EXTRA_IMAGE] == images[0]["hbpmip/exareme:v5"]
+    for name, (_, digest) in images[0].items():
+        assert lab.image_ref(name) == f"{name}@{digest}"
+
+
+@pytest.mark.parametrize("image", [*STANDIN_IMAGES, EXTRA_IMAGE])
+def test_distribution_inspect_answers_with_the_pinned_digest(lab: Lab, image: str) -> None:
+    # What the provider's QueryRegistry asks a host's dockerd before it creates a service.
+    answer = lab.docker(2).api.inspect_distribution(image)
+    assert answer["Platforms"] == [{"architecture": "amd64", "os": "linux"}]
+    assert lab.image_ref(image) == f"{image}@{answer['Descriptor']['digest']}"
+    headers, _ = registry_get(f"/v2/{image.replace(':', '/manifests/')}")
+    assert headers["Docker-Content-Digest"] == answer["Descriptor"]["digest"]
+
+
+def test_image_ref_of_an_unknown_image(lab: Lab) -> None:
+    with pytest.raises(LabError, match="registry has no hbpmip/exareme:v404"):
+        lab.image_ref("hbpmip/exareme:v404")
+    with pytest.raises(LabError, match=r"names registry quay\.io"):
+        lab.image_ref("quay.io/hbpmip/exareme:v5")
+    with pytest.raises(LabError, match="not a valid image name"):
+        lab.image_ref("HBPMIP/exareme:v5")
 
 
 def test_overlay_task_to_task_and_host_mode_port(swarm: Lab) -> None:
@@ -137,6 +234,9 @@ def test_overlay_task_to_task_and_host_mode_port(swarm: Lab) -> None:
         'get() { for _ in $(seq 40); do timeout 3 wget -qO- "$1" && return; sleep 0.25; done; }; '
         f"get http://exa:9090/ && get http://{address}:9090/"
     )
+    # The docker CLI, like the provider, pins the image to the digest the registry serves.
+    image = "docker service inspect exa --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'"
+    assert swarm.run(1, image).stdout.strip() == swarm.image_ref("hbpmip/exareme:v5")
     pages = swarm.run(1, f"docker run --rm --network plain mip-lab/busybox:1 {quote(fetch)}")
     assert pages.stdout.count("NODE_NAME=hug") == 2
     assert "MASTER_FLAG=master" in pages.stdout
@@ -156,8 +256,9 @@ def test_reset_leaves_clean_hosts(swarm: Lab) -> None:
         assert swarm.run(i, "docker ps -aq; docker volume ls -q").stdout == ""
         networks = swarm.run(i, "docker network ls --format '{{.Name}}'").stdout.split()
         assert sorted(networks) == ["bridge", "host", "none"]
-    images = swarm.run(1, "docker image ls --format '{{.Repository}}:{{.Tag}}'").stdout.split()
-    assert set(images) == {*STANDIN_IMAGES, EXTRA_IMAGE}
+    assert swarm.run(1, "docker image ls -q").stdout == ""  # pulled again when needed
+    daemon_json = yaml.safe_load(swarm.run(1, "cat /etc/docker/daemon.json").stdout)
+    assert daemon_json["registry-mirrors"] == [f"http://{REGISTRY}"]
 
 
 def test_reboot_keeps_disks_and_swarm_state(swarm: Lab) -> None:
@@ -203,15 +304,23 @@ def test_stack_config(lab: Lab) -> None:
         {"name": "hug", "host": "10.231.1.12", "role": "worker", "hostKey": lab.host_key(2)},
     ]
     assert config["mip-federation:network"] == {"encrypted": False}
+    assert config["mip-federation:exareme"] == {
+        "image": lab.image_ref("hbpmip/exareme:v5"),
+        "keystoreImage": lab.image_ref("hashicorp/consul:1.15.4"),
+    }
+    assert config["mip-federation:portal"] == {
+        "image": lab.image_ref("hbpmip/portal-backend:2.5.4")
+    }
+    assert all("@sha256:" in image for image in config["mip-federation:exareme"].values())
     assert "mip-federation:network" not in lab.stack_config(["chuv"])["config"]
     with pytest.raises(LabError, match="3 node names but the lab has 2 hosts"):
         lab.stack_config(["chuv", "hug", "bern"])
     printed = cli("stack", "--names", "chuv,hug", "--managers", "2", "--unencrypted")
     assert printed.returncode == 0, printed.stderr
-    roles = [
-        node["role"] for node in yaml.safe_load(printed.stdout)["config"]["mip-federation:nodes"]
-    ]
+    printed_config = yaml.safe_load(printed.stdout)["config"]
+    roles = [node["role"] for node in printed_config["mip-federation:nodes"]]
     assert roles == ["manager", "manager"]
+    assert printed_config["mip-federation:exareme"] == config["mip-federation:exareme"]
     too_many = cli("stack", "--names", "a,b,c")
     assert too_many.returncode != 0
     assert "3 node names but the lab has 2 hosts" in too_many.stderr
@@ -234,9 +343,35 @@ def test_up_adds_and_removes_hosts(lab: Lab) -> None:
     assert not (DATA / "mipt3").exists()
 
 
+def test_up_restarts_a_dead_registry_and_pushes_again(lab: Lab) -> None:
+    refs = [lab.image_ref(image) for image in (*STANDIN_IMAGES, EXTRA_IMAGE)]
+    old = registry_pids()
+    subprocess.run(["kill", "-KILL", *map(str, old)], check=True)
+    wait_for("the registry to die", lambda: registry_pids() == [])
+    with pytest.raises(LabError, match="does not answer"):
+        lab.image_ref("hbpmip/exareme:v5")
+    lab.up(2)
+    assert registry_pids() not in ([], old)
+    # Same content, same digests: the builds are deterministic.
+    assert [lab.image_ref(image) for image in (*STANDIN_IMAGES, EXTRA_IMAGE)] == refs
+
+
+def test_up_image_pushes_a_new_stand_in(lab: Lab) -> None:
+    lab.up(2, ["mip-lab/portal-backend:9", f"{REGISTRY}/lab-only/consul:2"])
+    # Roles by repository name: portal, consul; one manifest per role, whatever its name.
+    assert (
+        lab.image_ref("mip-lab/portal-backend:9").split("@")[1]
+        == (lab.image_ref("hbpmip/portal-backend:2.5.4").split("@")[1])
+    )
+    pinned = lab.image_ref(f"{REGISTRY}/lab-only/consul:2")
+    lab.run(1, f"docker pull -q {pinned}")
+    config = lab.docker(1).images.get(pinned).attrs["Config"]
+    assert config["Labels"] == {"org.mip-lab.stand-in": "consul"}
+
+
 def test_failed_up_cleans_up() -> None:
     broken = Lab("mipf", "10.231.2")
-    with pytest.raises(OSError, match="docker load"):
+    with pytest.raises(LabError, match="not a valid image name"):
         broken.up(1, ["not a valid image name"])
     assert_nothing_left(broken)
 
@@ -269,3 +404,19 @@ def assert_nothing_left(lab: Lab) -> None:
         if f"/var/lib/mip-lab/{prefix}".encode() in command_line:
             leftovers.append(command_line)
     assert leftovers == []
+    listening = subprocess.run(["ss", "-Hltn"], capture_output=True, text=True, check=True)
+    assert f"{lab.registry} " not in listening.stdout
+
+
+def registry_pids() -> list[int]:
+    """The mipt lab's registry processes."""
+    marker = f"{DATA}/{PREFIX}-registry/".encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if command_line.startswith(REGISTRY_BINARY.encode()) and marker in command_line:
+            found.append(int(pid))
+    return found

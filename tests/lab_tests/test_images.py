@@ -1,0 +1,83 @@
+"""The stand-in images as the lab pushes them to its registry: names, manifests, determinism.
+No root and no lab needed."""
+
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+
+import pytest
+
+from tests.lab.images import STANDIN_IMAGES, Build, ImageName, ImageNameError, parse
+
+REGISTRY = "10.231.9.1:5000"
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("hbpmip/exareme:v5", ImageName("hbpmip/exareme:v5", "hbpmip/exareme", "v5")),
+        ("hbpmip/exareme", ImageName("hbpmip/exareme:latest", "hbpmip/exareme", "latest")),
+        ("busybox:1", ImageName("busybox:1", "library/busybox", "1")),
+        (
+            "docker.io/hbpmip/exareme:v5",
+            ImageName("docker.io/hbpmip/exareme:v5", "hbpmip/exareme", "v5"),
+        ),
+        (
+            f"{REGISTRY}/lab/consul:2",
+            ImageName(f"{REGISTRY}/lab/consul:2", "lab/consul", "2"),
+        ),
+        (f"{REGISTRY}/consul:2", ImageName(f"{REGISTRY}/consul:2", "consul", "2")),
+    ],
+)
+def test_names_and_where_the_registry_keeps_them(image: str, expected: ImageName) -> None:
+    assert parse(image, REGISTRY) == expected
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        ("not a valid image name", "not a valid image name"),
+        ("HBPMIP/exareme:v5", "not a valid image name"),
+        ("hbpmip/exareme:v5;id", "not a valid image name"),
+        ("quay.io/hbpmip/exareme:v5", "names registry quay.io"),
+        ("localhost/exareme:v5", "names registry localhost"),
+    ],
+)
+def test_bad_names(image: str, message: str) -> None:
+    with pytest.raises(ImageNameError, match=message):
+        parse(image, REGISTRY)
+
+
+def test_roles_by_name() -> None:
+    roles = {name: parse(name, REGISTRY).role for name in STANDIN_IMAGES}
+    assert roles == STANDIN_IMAGES
+    assert parse("mip-lab/exareme-dev:3", REGISTRY).role == "exareme"
+    assert parse("alpine:3", REGISTRY).role == "busybox"
+
+
+def test_manifests_refer_to_their_blobs_and_are_deterministic() -> None:
+    first, second = Build(), Build()
+    for role in sorted(set(STANDIN_IMAGES.values())):
+        image = first.image(role)
+        assert image.manifest_digest == second.image(role).manifest_digest
+        manifest = json.loads(image.manifest)
+        assert manifest["config"]["digest"] == image.config.digest
+        assert manifest["config"]["size"] == len(image.config.data)
+        assert [layer["digest"] for layer in manifest["layers"]] == [first.layer.digest]
+        config = json.loads(image.config.data)
+        assert config["rootfs"]["diff_ids"] == [first.diff_id]
+        assert config["config"]["Labels"] == {"org.mip-lab.stand-in": role}
+    # One manifest per role: different roles, different digests.
+    digests = {first.image(role).manifest_digest for role in set(STANDIN_IMAGES.values())}
+    assert len(digests) == len(set(STANDIN_IMAGES.values()))
+
+
+def test_the_layer_is_the_gzipped_diff() -> None:
+    build = Build()
+    layer = gzip.decompress(build.layer.data)
+    assert "sha256:" + hashlib.sha256(layer).hexdigest() == build.diff_id
+    with tarfile.open(fileobj=io.BytesIO(layer)) as tar:
+        names = set(tar.getnames())
+    assert {"bin/busybox", "bin/sh", "lab/standin", "lab/busybox-entry"} <= names
