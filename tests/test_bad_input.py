@@ -88,6 +88,7 @@ CASES: list[tuple[str, Callable[[Config, Config], None], list[str]]] = [
     ("port not a number", key("ssh", {"port": "twenty-two"}), ["ssh.port"]),
     ("encrypted not a bool", key("network", {"encrypted": "sometimes"}), ["network.encrypted"]),
     ("env not a map", key("exareme", {"env": ["A=1"]}), ["exareme.env"]),
+    ("env value a list", key("portal", {"env": {"A": [1]}}), ["portal.env.A"]),
     ("zero managers", managers(0), ["nodes"]),
     ("two managers", managers(2), ["nodes"]),
     ("four managers", managers(4), ["nodes"]),

@@ -17,6 +17,7 @@ from tests.program import (
     Evaluation,
     evaluate,
     load_stack_file,
+    load_stack_file_as_is,
 )
 
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
@@ -127,3 +128,48 @@ def test_resource_names_do_not_depend_on_list_positions(run, config):
     after = {(r.typ, r.name): r.plain for r in run(config).resources}
     assert set(after) == set(before)
     assert after == before
+
+
+def test_prod_stack_file_as_is_previews_with_warnings():
+    # Pulumi.prod.yaml holds no secret: `pulumi preview` runs, naming what `pulumi up` needs.
+    config, secrets = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
+    assert secrets == {}
+    ev = evaluate(config, secrets, stack="prod", preview=True)
+    assert len(ev.services) == 2 + len(config["nodes"]) - 1
+    warnings = list(ev.logs)
+    assert any(w.startswith("sshPrivateKey: not set") and "--secret" in w for w in warnings)
+    for node in config["nodes"]:
+        assert any(w.startswith(f"ldsmPasswords.{node['name']}: not set") for w in warnings)
+    for command in ev.commands:
+        assert command.plain["connection"]["privateKey"] == ""
+
+
+def test_prod_stack_file_as_is_fails_pulumi_up_naming_the_key():
+    config, secrets = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
+    evaluation = Evaluation()
+    with pytest.raises(ConfigError) as caught:
+        evaluate(config, secrets, stack="prod", into=evaluation)
+    assert evaluation.resources == []
+    assert caught.value.problems == [
+        "ssh.privateKeyFile: set exactly one of ssh.privateKeyFile or the secret sshPrivateKey "
+        "(pulumi config set --secret sshPrivateKey < KEYFILE)"
+    ]
+
+
+def test_missing_key_file_warns_in_preview_and_fails_up(config, secrets, tmp_path):
+    del secrets["sshPrivateKey"]
+    missing = str(tmp_path / "no-such-key")
+    config["ssh"]["privateKeyFile"] = missing
+    ev = evaluate(config, secrets, preview=True)
+    assert any(w.startswith("ssh.privateKeyFile:") and "does not exist" in w for w in ev.logs)
+    assert ev.commands, "the preview goes on"
+    with pytest.raises(ConfigError) as caught:
+        evaluate(config, secrets)
+    [problem] = caught.value.problems
+    assert problem.startswith("ssh.privateKeyFile: file ") and "does not exist here" in problem
+
+
+def test_secret_key_never_in_a_preview_warning(config, secrets):
+    ev = evaluate(config, secrets, preview=True)
+    assert not any(TEST_PRIVATE_KEY.strip() in w for w in ev.logs)
+    assert not any(w.startswith(("sshPrivateKey:", "ssh.privateKeyFile:")) for w in ev.logs)

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
+import pulumi
 import pytest
+import yaml
 
-from federation.config import ConfigError, validate
+from federation.config import (
+    UNSET_DEFAULTS,
+    ConfigError,
+    known_keys,
+    read_raw,
+    secret_keys_of,
+    validate,
+)
+from tests.program import ROOT, TEST_PRIVATE_KEY, Evaluation, evaluate
+
+
+def logs(ev: Evaluation) -> list[str]:
+    return list(ev.logs)
+
 
 SECRET_KEYS = {"sshPrivateKey", "ldsmPasswords"}
 
@@ -480,3 +497,138 @@ def test_secret_values_never_echoed():
     assert "secretmaterial" not in text and "hunter2" not in text
     assert caught.value.__cause__ is None
     assert caught.value.__context__ is None or caught.value.__suppress_context__
+
+
+# --- env maps: numbers and booleans as `pulumi config set --path` stores them -------------------
+
+
+def test_env_numbers_and_booleans_become_strings():
+    raw = valid()
+    raw["exareme"] = {"env": {"WORKERS": 4, "RATIO": 0.5, "DEBUG": True, "NAME": "x"}}
+    raw["portal"] = {"env": {"VERBOSE": False, "PORT": 8081}}
+    settings = validate(raw, "test", {"sshPrivateKey"})
+    assert settings.exareme.env == {"WORKERS": "4", "RATIO": "0.5", "DEBUG": "true", "NAME": "x"}
+    assert settings.portal.env == {"VERBOSE": "false", "PORT": "8081"}
+
+
+def test_env_coercion_keeps_the_other_env_rules():
+    raw = valid()
+    raw["exareme"] = {"env": {"MODE": 1}}
+    message = only_problem(raw)
+    assert message.startswith("exareme.env:") and "MODE" in message and "remove it" in message
+    raw["exareme"] = {"env": {"A": {"nested": 1}}}
+    assert only_problem(raw).startswith("exareme.env.A:")
+
+
+# --- preview: what only `pulumi up` needs is a warning --------------------------------------------
+
+
+def test_no_key_source_is_a_warning_during_a_preview(monkeypatch):
+    warnings: list[str] = []
+    monkeypatch.setattr("pulumi.log.warn", lambda message, *a, **k: warnings.append(message))
+    raw = valid()
+    del raw["sshPrivateKey"]
+    validate(raw, "test", set(), preview=True)
+    assert any(w.startswith("sshPrivateKey: not set") and "--secret" in w for w in warnings)
+    assert "exactly one" in only_problem(raw)  # and an error for `pulumi up`
+
+
+def test_missing_key_file_is_a_warning_during_a_preview(monkeypatch, tmp_path):
+    warnings: list[str] = []
+    monkeypatch.setattr("pulumi.log.warn", lambda message, *a, **k: warnings.append(message))
+    raw = valid()
+    del raw["sshPrivateKey"]
+    raw["ssh"] = {"privateKeyFile": str(tmp_path / "missing")}
+    validate(raw, "test", set(), preview=True)
+    assert any(w.startswith("ssh.privateKeyFile:") and "does not exist" in w for w in warnings)
+    message = only_problem(raw)
+    assert message.startswith("ssh.privateKeyFile:") and "does not exist here" in message
+
+
+def test_both_key_sources_fail_even_during_a_preview(tmp_path):
+    key = tmp_path / "id"
+    key.write_text("k")
+    raw = valid()
+    raw["ssh"] = {"privateKeyFile": str(key)}
+    with pytest.raises(ConfigError, match="exactly one"):
+        validate(raw, "test", {"sshPrivateKey"}, preview=True)
+
+
+# --- Pulumi.yaml declares every key ------------------------------------------------------------
+
+DECLARED_TYPES = {"string", "integer", "boolean", "array", "object"}
+
+
+def project_config() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+
+
+def test_pulumi_yaml_declares_every_key_with_type_and_description():
+    declared = project_config()
+    assert set(declared) == set(known_keys())
+    for key, spec in declared.items():
+        assert spec.get("type") in DECLARED_TYPES, key
+        assert isinstance(spec.get("description"), str) and len(spec["description"]) > 20, key
+        # The CLI refuses a plain default for a secret key: the program checks secrets itself.
+        assert not (spec.get("secret") and "default" in spec), key
+    assert declared["nodes"]["type"] == "array"
+    assert declared["nodes"]["items"] == {"type": "object"}
+    assert declared["sshPrivateKey"]["type"] == "string"
+    assert "--secret" in declared["sshPrivateKey"]["description"]
+
+
+def test_only_nodes_is_mandatory():
+    # A declared key with neither default nor value is mandatory for every pulumi command.
+    mandatory = {k for k, spec in project_config().items() if not {"default", "value"} & set(spec)}
+    assert mandatory == {"nodes"}
+
+
+def test_defaults_match_their_declared_types():
+    python_types = {"string": str, "object": dict, "array": list}
+    for key, spec in project_config().items():
+        if "default" in spec:
+            assert isinstance(spec["default"], python_types[spec["type"]]), key
+            assert spec["default"] == UNSET_DEFAULTS[key], key
+    assert set(UNSET_DEFAULTS) == {k for k, s in project_config().items() if "default" in s}
+
+
+def test_program_treats_the_declared_defaults_as_not_set(config):
+    # The CLI writes each declared default into the stack config when the key is absent.
+    defaults = {k: s["default"] for k, s in project_config().items() if "default" in s}
+    secret_defaults = {"sshPrivateKey", "ldsmPasswords"}
+    plain = {**{k: v for k, v in defaults.items() if k not in secret_defaults}, **config}
+    plain["ssh"] = {}
+    plain["nodes"] = config["nodes"]
+    # Defaults are plain values, which the program refuses for a secret key unless unset.
+    plain.update({k: defaults[k] for k in secret_defaults})
+    key_file_stack = copy.deepcopy(plain)
+    ev = evaluate(plain, {}, preview=True)
+    assert any(line.startswith("sshPrivateKey: not set") for line in logs(ev))
+    assert not [line for line in logs(ev) if "plain text" in line]
+    with pytest.raises(ConfigError) as caught:
+        evaluate(key_file_stack, {})
+    assert caught.value.problems == [
+        "ssh.privateKeyFile: set exactly one of ssh.privateKeyFile or the secret sshPrivateKey "
+        "(pulumi config set --secret sshPrivateKey < KEYFILE)"
+    ]
+    # With the key set as a secret, the default-valued keys give the built-in defaults.
+    with_key = {k: v for k, v in plain.items() if k != "sshPrivateKey"}
+    ev = evaluate(with_key, {"sshPrivateKey": TEST_PRIVATE_KEY})
+    network = ev.named("overlay-network").plain
+    assert network["ipamConfigs"][0]["subnet"] == "10.20.30.0/24"
+
+
+def test_read_raw_drops_defaults_and_reads_through_the_public_api(monkeypatch):
+    config = {
+        "mip-federation:ssh": "{}",
+        "mip-federation:sshPrivateKey": "",
+        "mip-federation:nodes": '[{"name": "chuv"}]',
+        "mip-federation:exareme": '{"port": 9091}',
+        "mip-federation:nodse": "[]",
+        "other:key": "x",
+    }
+    pulumi.runtime.set_all_config(config, ["mip-federation:sshPrivateKey"])
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    assert read_raw() == {"nodes": [{"name": "chuv"}], "exareme": {"port": 9091}, "nodse": []}
+    assert secret_keys_of(["sshPrivateKey", "nodes"]) == {"sshPrivateKey"}
+    pulumi.runtime.set_all_config({}, [])
