@@ -414,3 +414,27 @@ def test_unknown_task_spec_is_an_update_of_the_whole_block() -> None:
     assert result.changes
     assert result.detailed == {"taskSpec": "update"}
     assert result.replaces == []
+
+
+def test_query_registry_reads_the_lower_case_oci_descriptor() -> None:
+    """moby client/service_create.go imageDigestAndPlatforms decodes /distribution's answer with
+    encoding/json, whose key matching is case-insensitive: the daemon's lower-case OCI
+    descriptor ("digest") pins the image, and each platform is taken (arch "arm" cleared)."""
+    digest = "sha256:" + "ab" * 32
+    answer = {
+        "Descriptor": {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest,
+            "size": 1,
+        },
+        "Platforms": [
+            {"architecture": "amd64", "os": "linux"},
+            {"architecture": "arm", "os": "linux"},
+        ],
+    }
+    pinned, platforms = docker_read.query_registry(answer, "hbpmip/exareme:v5")
+    assert pinned == f"hbpmip/exareme:v5@{digest}"
+    assert platforms == [
+        {"Architecture": "amd64", "OS": "linux"},
+        {"Architecture": "", "OS": "linux"},
+    ]

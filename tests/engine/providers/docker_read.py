@@ -124,9 +124,13 @@ def query_registry(distribution: dict[str, Any] | None, image: str) -> tuple[str
     (None: the call failed, the image is kept and the platforms are left alone)."""
     if distribution is None:
         return image, None
-    pinned = image_with_digest(image, (distribution.get("Descriptor") or {}).get("Digest", ""))
+    # Go's encoding/json matches keys case-insensitively: the daemon answers the OCI
+    # descriptor's lower-case "digest" into Descriptor.Digest.
+    descriptor = _fold(distribution).get("descriptor") or {}
+    pinned = image_with_digest(image, _fold(descriptor).get("digest", ""))
     platforms = []
-    for p in distribution.get("Platforms") or []:
+    for p in _fold(distribution).get("platforms") or []:
+        p = _fold(p)
         arch = p.get("architecture", "")
         if arch.lower() == "arm":
             arch = ""
@@ -135,6 +139,11 @@ def query_registry(distribution: dict[str, Any] | None, image: str) -> tuple[str
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _fold(obj: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object with its keys lower-cased, as Go's case-insensitive decoding sees it."""
+    return {str(k).lower(): v for k, v in obj.items()}
 
 
 def _label_map(labels: list[dict[str, Any]] | None) -> dict[str, str]:
