@@ -9,7 +9,9 @@
 
 `lab` brings up a 5-host lab once per session and takes it down at the end. A lab that was
 already up (`python -m tests.lab up 5`, to save the start-up time over many runs) is reset and
-reused, resized to 5 hosts, and left up. Skips only when not root; any other problem is an error.
+reused, resized to 5 hosts, and left up; one that another checkout started (its keys are in that
+checkout's .lab/) is started again here and taken down at the end. Skips only when not root;
+any other problem is an error.
 `lab_fixture(hosts, images, name)` makes other such fixtures.
 """
 
@@ -40,7 +42,7 @@ def lab_fixture(
             prefix=os.environ.get("MIP_LAB_PREFIX", "mip"),
             subnet=os.environ.get("MIP_LAB_SUBNET", "10.231.0"),
         )
-        was_up = lab.is_up()
+        was_up = lab.started_here()
         lab.up(hosts, extra_images)
         if was_up:
             lab.reset()

@@ -19,7 +19,7 @@ from . import host as hosts_
 from . import images as images_
 from . import registry as registry_
 from .host import Host, LabError
-from .paths import CLIENT_KEY, DATA, HOST_ENV, KNOWN_HOSTS, NETNS, STATE
+from .paths import CLIENT_KEY, DATA, HOST_ENV, KEYS, KNOWN_HOSTS, NETNS, STATE
 from .state import State, lock, note_missing_directories, remove_directories_if_last
 
 if TYPE_CHECKING:
@@ -98,6 +98,12 @@ class Lab:
     def is_up(self) -> bool:
         return self.state_file.exists()
 
+    def started_here(self) -> bool:
+        """True if the running lab uses this checkout's keys (.lab/): another checkout's lab has
+        hosts that trust another client key and present other host keys."""
+        state = State.load(self.state_file)
+        return state is not None and state.keys == str(KEYS)
+
     def host_key(self, index: int) -> str:
         """The host's public ssh host key, "ssh-ed25519 AAAA..."."""
         return keys.public_key(self._host(index).host_key_file)
@@ -121,6 +127,10 @@ class Lab:
                 log(f"cleaning up what an earlier {self.prefix} lab left")
                 self._teardown()
                 state = None
+            if state is not None and state.keys != str(KEYS):
+                log(f"the {self.prefix} lab was started from {state.keys}: starting it again here")
+                self._teardown()
+                state = None
             try:
                 state = state or self._create_network()
                 self._ensure_registry(state, images)
@@ -142,7 +152,7 @@ class Lab:
     def _create_network(self) -> State:
         keys.ensure_client_key()
         note_missing_directories()
-        state = State()
+        state = State(keys=str(KEYS))
         state.save(self.state_file)
         net.create_bridge(self.bridge, f"{self.subnet}.1/24")
         for rule in net.forward_rules(self.bridge):

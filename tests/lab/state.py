@@ -28,6 +28,8 @@ class State:
     rules: list[list[str]] = field(default_factory=list)
     # pid of the lab's registry; None in the state of a lab from before the registry
     registry: int | None = None
+    # the .lab/ folder whose keys the hosts trust and present; None in a lab from before
+    keys: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> "State | None":
@@ -35,7 +37,7 @@ class State:
             return None
         data = json.loads(path.read_text())
         hosts = {int(i): pid for i, pid in data["hosts"].items()}
-        return cls(hosts, data["images"], data["rules"], data.get("registry"))
+        return cls(hosts, data["images"], data["rules"], data.get("registry"), data.get("keys"))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

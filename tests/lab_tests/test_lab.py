@@ -3,6 +3,7 @@
 and checks what is left."""
 
 import http.client
+import json
 import os
 import socket
 import subprocess
@@ -374,6 +375,20 @@ def test_failed_up_cleans_up() -> None:
     with pytest.raises(LabError, match="not a valid image name"):
         broken.up(1, ["not a valid image name"])
     assert_nothing_left(broken)
+
+
+def test_a_lab_another_checkout_started_is_started_again_here(lab: Lab) -> None:
+    # A lab left up by a clone elsewhere: its hosts trust that clone's client key and present
+    # that clone's host keys, so this checkout could not log in (CI on a clean clone hit this).
+    state = json.loads(lab.state_file.read_text())
+    state["keys"] = "/elsewhere/.lab"
+    lab.state_file.write_text(json.dumps(state))
+    assert lab.is_up() and not lab.started_here()
+    lab.up(2)
+    assert lab.started_here()
+    # Started again: new hosts (their PID 1 in the root namespace) on a new state.
+    assert json.loads(lab.state_file.read_text())["hosts"] != state["hosts"]
+    assert lab.ssh(2, "hostname").stdout.strip() == "mipt2"
 
 
 def test_down_leaves_nothing_behind(lab: Lab) -> None:
