@@ -9,6 +9,7 @@ stack plans use: federation/plan.py.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "NAMESPACE",
     "ROOT",
     "SECRET_MARK",
+    "STACK_FILES",
     "SWARM_ID",
     "TEST_PRIVATE_KEY",
     "WORKER_TOKEN",
@@ -47,6 +49,18 @@ __all__ = [
     "strip_secrets",
     "unwrap",
 ]
+
+
+def _tracked_stack_files() -> list[Path]:
+    """The Pulumi.<stack>.yaml files git tracks at the root: a lab stack generated into the
+    working tree by mistake is not one of the project's stacks."""
+    listed = subprocess.run(
+        ["git", "ls-files", "Pulumi.*.yaml"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return sorted(ROOT / name for name in listed)
+
+
+STACK_FILES = _tracked_stack_files()
 
 NAMESPACE = "mip-federation"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.lab.paths import KEYS
+from tests.program import ROOT, STACK_FILES
 
 B64 = r"[A-Za-z0-9+/]+={0,2}"
 # pkg/secrets/passphrase: a ciphertext is v1:<base64 nonce>:<base64 AES-GCM ciphertext>.
@@ -19,17 +19,6 @@ SECURE_RE = re.compile(rf"^v1:{B64}:{B64}$")
 # The passphrase provider's salt: v1:<base64 salt>:v1:<base64 nonce>:<base64 encrypted "pulumi">.
 SALT_RE = re.compile(rf"^v1:{B64}:v1:{B64}:{B64}$")
 PLACEHOLDER_RE = re.compile(r"PLACEHOLDER|CHANGEME|TODO|\bxxx+\b", re.IGNORECASE)
-
-
-def tracked_stack_files() -> list[Path]:
-    listed = subprocess.run(
-        ["git", "ls-files", "Pulumi.*.yaml"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return sorted(ROOT / name for name in listed)
 
 
 def secure_values(value: Any, path: str = "") -> list[tuple[str, Any]]:
@@ -62,11 +51,40 @@ def problems(text: str) -> list[str]:
     return found
 
 
-STACK_FILES = tracked_stack_files()
+def machine_specific(text: str, markers: list[str]) -> list[str]:
+    """The markers of one machine (its checkout's path, its lab's public keys) found in text."""
+    return [marker for marker in markers if marker in text]
+
+
+def this_machines_markers() -> list[str]:
+    keys = [path.read_text().split()[1] for path in sorted(KEYS.glob("**/*.pub"))]
+    return [str(ROOT), *keys]
 
 
 def test_the_stack_files_are_found():
-    assert {p.name for p in STACK_FILES} >= {"Pulumi.dev.yaml", "Pulumi.prod.yaml"}
+    assert "Pulumi.prod.yaml" in {p.name for p in STACK_FILES}
+
+
+def test_no_tracked_file_holds_a_path_or_key_of_this_machine():
+    # The lab's stack is generated into the git-ignored .lab/ (python -m tests.lab stack).
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    markers = this_machines_markers()
+    found = {}
+    for name in filter(None, tracked):
+        path = ROOT / name.decode()
+        if path.is_file() and not path.is_symlink():
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            if hits := machine_specific(text, markers):
+                found[name.decode()] = hits
+    assert found == {}, "tracked files naming this checkout or its lab keys"
+
+
+def test_a_lab_stack_file_is_machine_specific():
+    lab_stack = f"privateKeyFile: {ROOT}/.lab/id_ed25519\nhostKey: ssh-ed25519 AAAAC3Nz1\n"
+    assert machine_specific(lab_stack, [str(ROOT), "AAAAC3Nz1"]) == [str(ROOT), "AAAAC3Nz1"]
+    assert machine_specific("privateKeyFile: ~/.ssh/id_ed25519\n", [str(ROOT)]) == []
 
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)

@@ -17,12 +17,11 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.program import ROOT
+from tests.program import ROOT, STACK_FILES
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 WORKFLOW = ROOT / ".github" / "workflows" / "pulumi.yml"
-STACKS = {p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml")}
-LAB_STACKS = {"dev"}  # the local lab's stack: applied with `python -m tests.lab deploy`, no backend
+STACKS = {p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in STACK_FILES}
 # Inputs of pulumi/actions v7 (its action.yml): a misspelt input is silently ignored by GitHub.
 PULUMI_ACTION_INPUTS = {
     "command", "stack-name", "pulumi-version", "pulumi-version-file", "work-dir",
@@ -143,7 +142,7 @@ def test_every_stack_is_previewed_with_its_diff_on_the_pull_request(workflow):
     preview = workflow["jobs"]["preview"]
     stacks = preview["strategy"]["matrix"]["stack"]
     assert set(stacks) <= STACKS, "the matrix names a stack without a Pulumi.<stack>.yaml"
-    assert set(stacks) == STACKS - LAB_STACKS, "a stack file is not previewed: add it to the matrix"
+    assert set(stacks) == STACKS, "a stack file is not previewed: add it to the matrix"
     assert "pull_request" in preview["if"]
     assert preview["permissions"]["pull-requests"] == "write"
     [step] = pulumi_steps(preview)

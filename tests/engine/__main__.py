@@ -49,7 +49,11 @@ def add_options(cmd: argparse.ArgumentParser, action: str) -> None:
     cmd.add_argument("stackfile", type=Path, help="Pulumi.<stack>.yaml")
     cmd.add_argument("--secrets", type=Path, help="YAML of `namespace:key: value` secrets")
     cmd.add_argument("--state", type=Path, help="state file (default .lab/state/<stack>.json)")
-    cmd.add_argument("--program-dir", type=Path, help="default: the stack file's folder")
+    cmd.add_argument(
+        "--program-dir",
+        type=Path,
+        help="default: the stack file's folder or the nearest one above it with a Pulumi.yaml",
+    )
     cmd.add_argument(
         "--parallel",
         "-p",
@@ -98,6 +102,13 @@ def _report(result: DeployResult) -> None:
         print(f"error: {name}: {message}", file=sys.stderr)
 
 
+def find_project(folder: Path) -> Path | None:
+    """The folder itself or the nearest one above it holding a Pulumi.yaml, as the CLI looks
+    upwards for its project (sdk/go/common/workspace/paths.go DetectProjectPathFrom)."""
+    folder = folder.resolve()
+    return next((f for f in (folder, *folder.parents) if (f / "Pulumi.yaml").is_file()), None)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.action == "_worker":
@@ -108,7 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.stackfile} is not named Pulumi.<stack>.yaml", file=sys.stderr)
         return 2
     stack = match.group("stack")
-    program_dir = (args.program_dir or args.stackfile.parent).resolve()
+    program_dir = args.program_dir or find_project(args.stackfile.parent)
+    if program_dir is None:
+        where = args.stackfile.parent.resolve()
+        print(
+            f"error: no Pulumi.yaml project file found (searching upwards from {where})",
+            file=sys.stderr,
+        )
+        return 2
+    program_dir = program_dir.resolve()
     state = args.state or default_state_file(program_dir, stack)
     if args.action in ("deploy", "preview"):
         try:

@@ -235,3 +235,20 @@ def test_a_failed_delete_keeps_what_it_depends_on() -> None:
     assert "net" not in log and "comp" not in [r for r in log]
     kept = {r.name for r in engine.final_state(False).resources}
     assert {"svc", "net", "comp"} <= kept
+
+
+def test_the_project_is_found_upwards_from_the_stack_file(tmp_path: Path) -> None:
+    # pulumi/pulumi sdk/go/common/workspace/paths.go DetectProjectPathFrom: the CLI walks up
+    # from its working directory to the first folder with a Pulumi.yaml.
+    from tests.engine.__main__ import find_project, main
+
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    stack_dir = tmp_path / ".lab" / "stacks"
+    stack_dir.mkdir(parents=True)
+    assert find_project(stack_dir) == tmp_path.resolve()
+    assert find_project(tmp_path) == tmp_path.resolve()
+    (tmp_path / "Pulumi.yaml").unlink()
+    assert find_project(stack_dir) is None
+    lone = stack_dir / "Pulumi.lone.yaml"
+    lone.write_text("config: {}\n")
+    assert main(["destroy", str(lone)]) == 2
