@@ -1,0 +1,312 @@
+"""Comparing: the expected state (the stack's settings) against the live one, row by row."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from federation.config import IMAGE_RE, NodeSettings, StackSettings
+from federation.doctor.hosts import is_manager
+from federation.doctor.model import OBJECT_FIX, SERVICE_FIX, Live, Probe, Row, row
+from federation.exareme import KEYSTORE_SERVICE, MASTER_SERVICE, worker_service_name
+from federation.portal import PORTAL_CONTAINER
+
+
+def _addr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip("[]")))
+    except ValueError:
+        return value
+
+
+def node_addr(node: dict[str, Any]) -> str:
+    """The address a swarm node is known by (Status.Addr, else its manager address)."""
+    addr = str(node.get("Status", {}).get("Addr") or "")
+    if addr in ("", "0.0.0.0"):  # noqa: S104 (reported by a manager before Docker 18.06)
+        manager_addr = str((node.get("ManagerStatus") or {}).get("Addr") or "")
+        addr = manager_addr.rpartition(":")[0] or addr
+    return _addr(addr)
+
+
+def _label(node: dict[str, Any]) -> str | None:
+    labels = node.get("Spec", {}).get("Labels") or {}
+    value = labels.get("name")
+    return str(value) if value is not None else None
+
+
+def _state(node: dict[str, Any]) -> str:
+    return str(node.get("Status", {}).get("State", "unknown"))
+
+
+def _hostname(node: dict[str, Any]) -> str:
+    return str(node.get("Description", {}).get("Hostname") or node.get("ID", "?")[:12])
+
+
+def match_nodes(
+    nodes: Sequence[NodeSettings], live: Sequence[dict[str, Any]], leader_id: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """Stack node name -> the swarm node that is it: the leader by its node id, the others by
+    address (Status.Addr is advertiseAddr or host), else by `name` label. Among several
+    candidates (a host that left and joined again), a ready one with the right label wins."""
+    matched: dict[str, dict[str, Any]] = {}
+    used: set[str] = set()
+
+    def take(node: NodeSettings, found: list[dict[str, Any]]) -> None:
+        found = [n for n in found if n.get("ID") not in used]
+        if found:
+            best = min(
+                found,
+                key=lambda n: (_state(n) != "ready", _label(n) != node.name, str(n.get("ID"))),
+            )
+            matched[node.name] = best
+            used.add(str(best.get("ID")))
+
+    if nodes and leader_id:
+        take(nodes[0], [n for n in live if n.get("ID") == leader_id])
+    for node in nodes:
+        if node.name not in matched:
+            take(node, [n for n in live if node_addr(n) == _addr(node.swarm_addr)])
+    for node in nodes:
+        if node.name not in matched:
+            take(node, [n for n in live if _label(n) == node.name])
+    return matched
+
+
+def leader_of(settings: StackSettings) -> NodeSettings:
+    return next(n for n in settings.nodes if n.role == "manager")
+
+
+def _ordered_nodes(settings: StackSettings) -> list[NodeSettings]:
+    """The leader first, then the other nodes in stack order."""
+    leader = leader_of(settings)
+    return [leader, *(n for n in settings.nodes if n is not leader)]
+
+
+def needs_probe(settings: StackSettings, live: Live) -> list[NodeSettings]:
+    """The nodes, other than the leader, the leader sees missing or not ready."""
+    nodes = _ordered_nodes(settings)
+    matched = match_nodes(nodes, live.nodes, live.swarm.get("NodeID"))
+    return [n for n in nodes[1:] if n.name not in matched or _state(matched[n.name]) != "ready"]
+
+
+def _node_rows(
+    nodes: list[NodeSettings],
+    live: Live,
+    matched: dict[str, dict[str, Any]],
+    probes: dict[str, Probe],
+) -> list[Row]:
+    rows = []
+    for node in nodes:
+        found = matched.get(node.name)
+        probed = probes.get(node.name)
+        note = f"; {probed.note}" if probed else ""
+        if found is None:
+            actual = "missing"
+        else:
+            actual = f"{_state(found)}, {found.get('Spec', {}).get('Availability', 'unknown')}"
+            if node_addr(found) != _addr(node.swarm_addr):
+                actual += f" at {node_addr(found)} (not {node.swarm_addr})"
+        rows.append(row("node", node.name, "ready, active", actual + note))
+        if probed is not None and probed.refused:  # its host key is not trusted: cannot tell
+            rows[-1] = Row("node", node.name, "ready, active", actual + note, "ERROR")
+        if found is None:
+            continue
+        role = str(found.get("Spec", {}).get("Role", "unknown"))
+        reachability = (found.get("ManagerStatus") or {}).get("Reachability")
+        if role == "manager" and reachability not in (None, "reachable"):
+            role += f" ({reachability})"
+        rows.append(row("role", node.name, node.role, role))
+        label = _label(found)
+        rows.append(
+            row(
+                "label",
+                node.name,
+                f"name={node.name}",
+                "(none)" if label is None else f"name={label}",
+            )
+        )
+    used = {str(n.get("ID")) for n in matched.values()}
+    extras = sorted(
+        (n for n in live.nodes if str(n.get("ID")) not in used),
+        key=lambda n: (node_addr(n), _hostname(n), str(n.get("ID"))),
+    )
+    for extra in extras:
+        label = _label(extra)
+        actual = f"{_state(extra)}, {extra.get('Spec', {}).get('Role', 'unknown')}, " + (
+            f"name={label}" if label is not None else "no name label"
+        )
+        rows.append(row("extra node", f"{_hostname(extra)} ({node_addr(extra)})", "absent", actual))
+    return rows
+
+
+def _network_rows(settings: StackSettings, live: Live) -> list[Row]:
+    net = settings.network
+    found = [n for n in live.networks if n.get("Name") == net.name]
+    expected = "overlay, swarm, attachable"
+    if not found:
+        return [row("network", net.name, expected, "missing", fix=OBJECT_FIX)]
+    if len(found) > 1:
+        return [row("network", net.name, expected, f"{len(found)} networks with this name")]
+    network = found[0]
+    actual = f"{network.get('Driver')}, {network.get('Scope')}"
+    if network.get("Attachable"):
+        actual += ", attachable"
+    encrypted = "encrypted" in (network.get("Options") or {})
+    configs = (network.get("IPAM") or {}).get("Config") or []
+    subnets = "; ".join(f"{c.get('Subnet')} gateway {c.get('Gateway') or '-'}" for c in configs)
+    return [
+        row("network", net.name, expected, actual),
+        row(
+            "encryption",
+            net.name,
+            "encrypted" if net.encrypted else "not encrypted",
+            "encrypted" if encrypted else "not encrypted",
+        ),
+        row("subnet", net.name, f"{net.subnet} gateway {net.gateway}", subnets or "(none)"),
+    ]
+
+
+def _image_parts(image: str) -> tuple[str, str | None, str | None]:
+    match = IMAGE_RE.match(image)
+    if match is None:
+        return image, None, None
+    name = match.group("path")
+    domain = match.group("domain")
+    if domain and domain not in ("docker.io", "index.docker.io"):
+        name = f"{domain}/{name}"
+    name = name.removeprefix("library/")
+    return name, match.group("tag"), match.group("digest")
+
+
+def same_image(expected: str, actual: str) -> bool:
+    """Whether `actual` (as Docker stores it, maybe with a resolved @digest) is `expected`."""
+    name, tag, digest = _image_parts(expected)
+    live_name, live_tag, live_digest = _image_parts(actual)
+    if digest:
+        return digest == live_digest and name == live_name and tag in (None, live_tag)
+    return name == live_name and (tag or "latest") == (live_tag or "latest")
+
+
+def _constraint(text: str) -> str:
+    return re.sub(r"\s*(==|!=)\s*", r" \1 ", text.strip())
+
+
+def _describe_tasks(tasks: list[dict[str, Any]], where: Callable[[str], str]) -> str:
+    running = sorted(where(str(t.get("NodeID"))) for t in tasks if _task_state(t) == "running")
+    parts = [f"{len(running)} running on {', '.join(running)}"] if running else []
+    for task in sorted(tasks, key=lambda t: (str(t.get("Slot", "")), str(t.get("ID")))):
+        state = _task_state(task)
+        if state == "running":
+            continue
+        text = state + (f" on {where(str(task['NodeID']))}" if task.get("NodeID") else "")
+        error = str(task.get("Status", {}).get("Err") or "")
+        parts.append(text + (f": {error}" if error else ""))
+    return "; ".join(parts) or "none running"
+
+
+def _task_state(task: dict[str, Any]) -> str:
+    return str(task.get("Status", {}).get("State", "unknown"))
+
+
+def _service_rows(
+    settings: StackSettings,
+    live: Live,
+    matched: dict[str, dict[str, Any]],
+) -> list[Row]:
+    leader = leader_of(settings)
+    exareme = settings.exareme
+    expected = [
+        (KEYSTORE_SERVICE, leader, exareme.keystore_image),
+        (MASTER_SERVICE, leader, exareme.image),
+        *(
+            (worker_service_name(n.name), n, exareme.image)
+            for n in settings.nodes
+            if n is not leader
+        ),
+    ]
+    by_name = {str(s.get("Spec", {}).get("Name")): s for s in live.services}
+    alias = {str(n.get("ID")): name for name, n in matched.items()}
+    hostnames = {str(n.get("ID")): _hostname(n) for n in live.nodes}
+
+    def where(node_id: str) -> str:
+        return alias.get(node_id) or hostnames.get(node_id) or node_id[:12]
+
+    rows = []
+    for name, node, image in expected:
+        service = by_name.get(name)
+        if service is None:
+            rows.append(row("service", name, "replicated, 1 replica", "missing", fix=SERVICE_FIX))
+            continue
+        spec = service.get("Spec", {})
+        mode = spec.get("Mode") or {}
+        if "Replicated" in mode:
+            replicas = (mode["Replicated"] or {}).get("Replicas", 1)
+            shape = f"replicated, {replicas} replica{'s' if replicas != 1 else ''}"
+        else:
+            shape = ", ".join(k.lower() for k in mode) or "unknown mode"
+        rows.append(row("service", name, "replicated, 1 replica", shape))
+        task_template = spec.get("TaskTemplate") or {}
+        live_image = str((task_template.get("ContainerSpec") or {}).get("Image", ""))
+        rows.append(row("image", name, image, live_image, same_image(image, live_image)))
+        want = [f"node.role == {node.role}", f"node.labels.name == {node.name}"]
+        have = list((task_template.get("Placement") or {}).get("Constraints") or [])
+        same = sorted(map(_constraint, have)) == sorted(want)
+        rows.append(row("placement", name, ", ".join(want), ", ".join(have) or "(none)", same))
+        tasks = [t for t in live.tasks if t.get("ServiceID") == service.get("ID")]
+        node_id = str(matched[node.name].get("ID")) if node.name in matched else None
+        ok = (
+            len(tasks) == 1
+            and _task_state(tasks[0]) == "running"
+            and tasks[0].get("NodeID") == node_id
+        )
+        rows.append(
+            row("tasks", name, f"1 running on {node.name}", _describe_tasks(tasks, where), ok)
+        )
+    known = {name for name, _, _ in expected}
+    for name in sorted(by_name):
+        if name.startswith("exareme-") and name not in known:
+            rows.append(row("extra service", name, "absent", "present"))
+    return rows
+
+
+def _portal_rows(settings: StackSettings, live: Live) -> list[Row]:
+    portal = settings.portal
+    found = live.portal[0] if live.portal else None
+    if not portal.enabled:
+        actual = "absent" if found is None else str(found.get("State", {}).get("Status"))
+        return [row("portal", PORTAL_CONTAINER, "absent", actual)]
+    if found is None:
+        return [row("portal", PORTAL_CONTAINER, "running", "missing", fix=OBJECT_FIX)]
+    image = str(found.get("Config", {}).get("Image", ""))
+    return [
+        row("portal", PORTAL_CONTAINER, "running", str(found.get("State", {}).get("Status"))),
+        row("portal image", PORTAL_CONTAINER, portal.image, image, same_image(portal.image, image)),
+    ]
+
+
+def compare(
+    settings: StackSettings, live: Live, probes: dict[str, Probe] | None = None
+) -> list[Row]:
+    """Every check, in a fixed order: swarm, nodes (leader first, then stack order, then extra
+    nodes), network, services (keystore, master, workers in stack order, then extra services),
+    portal."""
+    leader = leader_of(settings)
+    swarm = live.swarm
+    state = str(swarm.get("LocalNodeState", "unknown"))
+    actual = (
+        ("active, manager" if is_manager(swarm) else "active, worker")
+        if state == "active"
+        else state
+    )
+    rows = [row("swarm", f"{leader.name} (leader)", "active, manager", actual)]
+    if not is_manager(swarm):
+        return rows
+    nodes = _ordered_nodes(settings)
+    matched = match_nodes(nodes, live.nodes, swarm.get("NodeID"))
+    rows += _node_rows(nodes, live, matched, probes or {})
+    rows += _network_rows(settings, live)
+    rows += _service_rows(settings, live, matched)
+    rows += _portal_rows(settings, live)
+    return rows

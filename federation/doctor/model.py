@@ -1,0 +1,65 @@
+"""What the doctor's parts pass each other: the live state read from the hosts, what a host
+says about itself, and the report's rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["OK", "DRIFT", "ERROR"]
+
+
+class DoctorError(Exception):
+    """The report cannot be made (bad stack file, leader unreachable): exit status 2."""
+
+
+@dataclass(frozen=True)
+class Row:
+    check: str
+    subject: str
+    expected: str
+    actual: str
+    status: Status
+    fix: str = field(default="", compare=False)
+    """What to do about this drift, where the doctor knows; not part of a row's identity."""
+
+
+# An object Pulumi tracks that was deleted by hand. Pulumi diffs against its state, not the live
+# swarm, so a plain `pulumi up` does not notice; refreshing first drops it from the state, and
+# the up recreates it.
+RECREATE_FIX = "run pulumi up --refresh (or pulumi refresh, then pulumi up) to recreate it"
+# The docker provider's delete of a service that is already gone fails, so a replacement or a
+# destroy that still has it in the state fails too, until a refresh.
+SERVICE_FIX = (
+    f"deleted by hand? {RECREATE_FIX}; plain pulumi up does not notice it is gone, and a "
+    "replacement or pulumi destroy fails on it until the state is refreshed"
+)
+OBJECT_FIX = f"deleted by hand? {RECREATE_FIX}; plain pulumi up does not notice it is gone"
+
+
+def row(
+    check: str, subject: str, expected: str, actual: str, ok: bool | None = None, fix: str = ""
+) -> Row:
+    """A row that is OK when `ok` (by default: when actual equals expected), else DRIFT."""
+    same = actual == expected if ok is None else ok
+    return Row(check, subject, expected, actual, "OK" if same else "DRIFT", "" if same else fix)
+
+
+@dataclass(frozen=True)
+class Live:
+    """What the leader reports: `docker info` .Swarm and the inspect JSON of every object."""
+
+    swarm: dict[str, Any]
+    nodes: list[dict[str, Any]]
+    networks: list[dict[str, Any]]
+    services: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    portal: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a host says about itself, for a node the leader sees missing or not ready."""
+
+    note: str
+    refused: bool = False
