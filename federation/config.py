@@ -381,6 +381,29 @@ class PortalSettings(_Model):
     env: PortalEnv = Field(default_factory=dict)
 
 
+class SwarmSettings(_Model):
+    """Swarm-wide operations: join-token rotation, autolock, the manager Pulumi talks to."""
+
+    # Any text; each change rotates both join tokens on the control manager.
+    join_token_rotation: str | None = None
+    # None: not managed. True: managers start locked after a restart (unlock key = secret
+    # output). False: autolock turned off (the setting removed turns it off too).
+    autolock: bool | None = None
+    # The manager that Pulumi (the docker provider, node commands) and the doctor talk to; by
+    # default the first manager.
+    control_manager: str | None = None
+
+    @field_validator("join_token_rotation")
+    @classmethod
+    def _rotation(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or any(ord(c) < 32 for c in value)):
+            raise ValueError(
+                "must be a non-empty text on one line; change it (e.g. to today's date) to "
+                "rotate the join tokens"
+            )
+        return value
+
+
 class StackSettings(_Model):
     """Every key of the mip-federation namespace, with its default."""
 
@@ -391,6 +414,7 @@ class StackSettings(_Model):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     exareme: ExaremeSettings = Field(default_factory=ExaremeSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
+    swarm: SwarmSettings = Field(default_factory=SwarmSettings)
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -412,6 +436,19 @@ class FederationConfig:
     @property
     def leader(self) -> NodeSettings:
         return next(n for n in self.settings.nodes if n.role == "manager")
+
+    @property
+    def managers(self) -> list[NodeSettings]:
+        """Every manager, in stack order (the leader first)."""
+        return [n for n in self.settings.nodes if n.role == "manager"]
+
+    @property
+    def control_manager(self) -> NodeSettings:
+        """The manager Pulumi and the doctor talk to: swarm.controlManager, else the leader."""
+        name = self.settings.swarm.control_manager
+        if name is None:
+            return self.leader
+        return next(n for n in self.settings.nodes if n.name == name)
 
     @property
     def followers(self) -> list[NodeSettings]:
@@ -482,6 +519,7 @@ class _Parsed:
     network: NetworkSettings | None
     exareme: ExaremeSettings | None
     portal: PortalSettings | None
+    swarm: SwarmSettings | None
 
 
 def _parse_fields(raw: dict[str, Any]) -> tuple[_Parsed, list[str]]:
@@ -506,13 +544,14 @@ def _parse_fields(raw: dict[str, Any]) -> tuple[_Parsed, list[str]]:
         network=parse(NetworkSettings, raw.get("network", {}), ("network",)),
         exareme=parse(ExaremeSettings, raw.get("exareme", {}), ("exareme",)),
         portal=parse(PortalSettings, raw.get("portal", {}), ("portal",)),
+        swarm=parse(SwarmSettings, raw.get("swarm", {}), ("swarm",)),
     )
     try:
         StackSettings.model_validate(raw)
     except ValidationError as error:
         for e in error.errors(include_input=False, include_url=False):
             message = _describe(e)
-            if e["loc"][0] not in ("ssh", "network", "exareme", "portal") and not (
+            if e["loc"][0] not in ("ssh", "network", "exareme", "portal", "swarm") and not (
                 e["loc"][0] == "nodes" and len(e["loc"]) > 2
             ):
                 problems.append(message)
@@ -567,6 +606,25 @@ def _node_checks(nodes: list[NodeSettings | None], ssh_port: int) -> list[str]:
             )
         seen_addrs.setdefault(addr, i)
     return problems
+
+
+def _swarm_checks(parsed: _Parsed) -> list[str]:
+    name = parsed.swarm.control_manager if parsed.swarm is not None else None
+    if name is None or not parsed.nodes or any(n is None for n in parsed.nodes):
+        return []
+    managers = [n.name for n in parsed.nodes if n is not None and n.role == "manager"]
+    node = next((n for n in parsed.nodes if n is not None and n.name == name), None)
+    if node is None:
+        return [
+            f"swarm.controlManager: no node is named {name!r}; name one of the managers "
+            f"({', '.join(managers)}) or remove the key to use the first manager"
+        ]
+    if node.role != "manager":
+        return [
+            f"swarm.controlManager: {name!r} is a worker; only a manager can manage the swarm, "
+            f"name one of the managers ({', '.join(managers)})"
+        ]
+    return []
 
 
 KEY_FILE_MISSING = (
@@ -692,6 +750,7 @@ UNSET_DEFAULTS: dict[str, Any] = {
     "network": {},
     "exareme": {},
     "portal": {},
+    "swarm": {},
 }
 
 
@@ -765,6 +824,7 @@ def validate(
     ssh_port = parsed.ssh.port if parsed.ssh is not None else 22
     if isinstance(raw.get("nodes"), list):
         problems += _node_checks(parsed.nodes, ssh_port)
+        problems += _swarm_checks(parsed)
     problems += _secret_checks(parsed, secret_keys, preview)
     problems += _service_checks(parsed, stack)
     if problems:

@@ -632,3 +632,74 @@ def test_read_raw_drops_defaults_and_reads_through_the_public_api(monkeypatch):
     assert read_raw() == {"nodes": [{"name": "chuv"}], "exareme": {"port": 9091}, "nodse": []}
     assert secret_keys_of(["sshPrivateKey", "nodes"]) == {"sshPrivateKey"}
     pulumi.runtime.set_all_config({}, [])
+
+
+# --- swarm: join-token rotation, autolock, control manager ------------------------------------
+
+
+def three_managers() -> dict[str, Any]:
+    raw = valid()
+    raw["nodes"].insert(1, {"name": "bale", "host": "192.0.2.11", "role": "manager"})
+    raw["nodes"].insert(2, {"name": "vaud", "host": "192.0.2.12", "role": "manager"})
+    return raw
+
+
+def federation_config(raw: dict[str, Any]) -> Any:
+    from federation.config import FederationConfig
+
+    settings = validate(raw, "test", {"sshPrivateKey"})
+    return FederationConfig("test", settings, None, {})  # type: ignore[arg-type]
+
+
+def test_swarm_defaults_control_manager_is_the_first_manager():
+    config = federation_config(three_managers())
+    assert config.settings.swarm.join_token_rotation is None
+    assert config.settings.swarm.autolock is None
+    assert config.control_manager.name == "chuv" == config.leader.name
+    assert [n.name for n in config.managers] == ["chuv", "bale", "vaud"]
+
+
+def test_control_manager_names_another_manager():
+    raw = three_managers()
+    raw["swarm"] = {"controlManager": "bale", "joinTokenRotation": "2026-12-01", "autolock": True}
+    config = federation_config(raw)
+    assert config.control_manager.name == "bale" and config.leader.name == "chuv"
+    assert config.settings.swarm.join_token_rotation == "2026-12-01"
+    assert config.settings.swarm.autolock is True
+
+
+def test_control_manager_naming_a_worker_is_refused():
+    raw = three_managers()
+    raw["swarm"] = {"controlManager": "hug"}
+    message = only_problem(raw)
+    assert message.startswith("swarm.controlManager:") and "'hug' is a worker" in message
+    assert "chuv, bale, vaud" in message
+
+
+def test_control_manager_naming_an_unknown_node_is_refused():
+    raw = three_managers()
+    raw["swarm"] = {"controlManager": "zurich"}
+    message = only_problem(raw)
+    assert message.startswith("swarm.controlManager:") and "no node is named 'zurich'" in message
+    assert "remove the key" in message
+
+
+@pytest.mark.parametrize("value", ["", "  ", "a\nb"])
+def test_join_token_rotation_must_be_one_line_of_text(value):
+    raw = valid()
+    raw["swarm"] = {"joinTokenRotation": value}
+    message = only_problem(raw)
+    assert message.startswith("swarm.joinTokenRotation:") and "rotate" in message
+
+
+def test_unknown_swarm_key_suggests_the_right_one():
+    raw = valid()
+    raw["swarm"] = {"autoLock": True}
+    message = only_problem(raw)
+    assert message.startswith("swarm.autoLock: unknown key") and "'autolock'" in message
+
+
+def test_autolock_must_be_a_boolean():
+    raw = valid()
+    raw["swarm"] = {"autolock": "sometimes"}
+    assert only_problem(raw).startswith("swarm.autolock:")
