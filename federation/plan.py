@@ -52,6 +52,9 @@ SERVICE: Final = "docker:index/service:Service"
 SWARM_INIT: Final = "swarm-init"
 # swarm_init.sh prints one JSON object with these fields; federation/swarm.py parses it.
 SWARM_INIT_FIELDS: Final = ("swarmId", "nodeId", "workerToken", "managerToken")
+# join_tokens.sh prints the current join tokens the same way.
+JOIN_TOKENS: Final = "swarm-join-tokens"
+JSON_STDOUT: Final = {SWARM_INIT: SWARM_INIT_FIELDS, JOIN_TOKENS: ("workerToken", "managerToken")}
 STAND_IN_KEY: Final = f"{SECRET} stand-in key written by federation.plan; not a key\n"
 
 # --- evaluating the program under mocks --------------------------------------------------------
@@ -273,8 +276,8 @@ def placeholder_stub(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, 
     """Outputs that name where the real value will come from, e.g. `<join-hug.stdout>`."""
     outputs = dict(inputs)
     if typ == COMMAND:
-        if name == SWARM_INIT:
-            fields = {key: f"<{name}.stdout.{key}>" for key in SWARM_INIT_FIELDS}
+        if name in JSON_STDOUT:
+            fields = {key: f"<{name}.stdout.{key}>" for key in JSON_STDOUT[name]}
             outputs["stdout"] = json.dumps(fields)
         else:
             outputs["stdout"] = f"<{name}.stdout>"

@@ -29,7 +29,17 @@ class Federation(pulumi.ComponentResource):
         ssh = SshAccess.from_config(config)
         child = pulumi.ResourceOptions(parent=self)
 
-        swarm = Swarm("swarm", SwarmArgs(leader, config.followers, ssh), child)
+        swarm = Swarm(
+            "swarm",
+            SwarmArgs(
+                leader,
+                config.followers,
+                ssh,
+                managers=config.managers,
+                token_rotation=settings.swarm.join_token_rotation,
+            ),
+            child,
+        )
         leader_docker = docker.Provider(
             "leader-docker",
             host=ssh.docker_host(leader),

@@ -1,9 +1,10 @@
-"""Swarm membership: init on the leader, the join of every other node, roles and name labels."""
+"""Swarm membership: init on the leader, the join of every other node, roles and name labels,
+join tokens (and their rotation) on the control manager."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_command import remote
@@ -13,6 +14,7 @@ from federation.scripts import render
 from federation.ssh import SshAccess, host_port
 
 SWARM_PORT = 2377
+JOIN_TOKENS = "swarm-join-tokens"
 
 
 @dataclass(frozen=True)
@@ -20,15 +22,28 @@ class SwarmArgs:
     leader: NodeSettings
     followers: list[NodeSettings]
     ssh: SshAccess
+    # The manager Pulumi talks to (node commands, tokens, autolock); by default the leader.
+    control: NodeSettings | None = None
+    # Every manager, in stack order: a join offers all of them.
+    managers: list[NodeSettings] = field(default_factory=list)
+    # swarm.joinTokenRotation: each change rotates both join tokens.
+    token_rotation: str | None = None
 
 
-def join_request(node: NodeSettings, leader: NodeSettings, token: str) -> str:
+def manager_addrs(control: NodeSettings, managers: list[NodeSettings]) -> list[str]:
+    """Every manager's swarm address, the control manager's first: Docker's SwarmJoin dials
+    only RemoteAddrs[0] (moby daemon/cluster/swarm.go Join), and learns the others from it."""
+    ordered = [control, *(m for m in managers if m.name != control.name)]
+    return [host_port(m.swarm_addr, SWARM_PORT) for m in ordered]
+
+
+def join_request(node: NodeSettings, remote_addrs: list[str], token: str) -> str:
     """The Docker API SwarmJoin body for `node`; it holds the token, so it is only ever stdin."""
     return json.dumps(
         {
             "ListenAddr": f"0.0.0.0:{SWARM_PORT}",
             "AdvertiseAddr": node.swarm_addr,
-            "RemoteAddrs": [host_port(leader.swarm_addr, SWARM_PORT)],
+            "RemoteAddrs": remote_addrs,
             "JoinToken": token,
         }
     )
@@ -37,9 +52,15 @@ def join_request(node: NodeSettings, leader: NodeSettings, token: str) -> str:
 class Swarm(pulumi.ComponentResource):
     """The federation swarm.
 
-    `nodes[alias]` is the leader-side command that gives that node its role and `name` label:
-    anything placed on a node depends on it. Its delete drains and removes the node, and the
-    join's delete (which runs after it) makes the host leave.
+    `nodes[alias]` is the command on the control manager that gives that node its role and
+    `name` label: anything placed on a node depends on it. Its delete drains and removes the
+    node, and the join's delete (which runs after it) makes the host leave.
+
+    The join tokens come from `swarm-join-tokens` on the control manager, which rotates them first
+    when swarm.joinTokenRotation changes (its `triggers`: a change replaces it, so its create
+    runs again; a connection change runs its update, which only reads them). A join's stdin is
+    ignored once the node has joined (`ignore_changes`): a rotation, or a new control manager
+    first in RemoteAddrs, never runs a join again on a member.
     """
 
     swarm_id: pulumi.Output[str]
@@ -50,6 +71,8 @@ class Swarm(pulumi.ComponentResource):
     ) -> None:
         super().__init__("mip-federation:index:Swarm", name, None, opts)
         leader, ssh = args.leader, args.ssh
+        control = args.control or leader
+        managers = args.managers or [leader]
 
         init = remote.Command(
             "swarm-init",
@@ -59,33 +82,51 @@ class Swarm(pulumi.ComponentResource):
             logging=remote.Logging.NONE,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"]),
         )
-        stdout: pulumi.Output[str] = pulumi.Output.secret(init.stdout)
-        info: pulumi.Output[dict[str, str]] = stdout.apply(json.loads)
+        init_stdout: pulumi.Output[str] = pulumi.Output.secret(init.stdout)
+        info: pulumi.Output[dict[str, str]] = init_stdout.apply(json.loads)
         self.swarm_id = pulumi.Output.unsecret(info.apply(lambda i: i["swarmId"]))
-        tokens = {
-            "worker": info.apply(lambda i: i["workerToken"]),
-            "manager": info.apply(lambda i: i["managerToken"]),
-        }
         node_ids = {leader.name: pulumi.Output.unsecret(info.apply(lambda i: i["nodeId"]))}
 
+        rotate = "yes" if args.token_rotation is not None else "no"
+        tokens_command = remote.Command(
+            JOIN_TOKENS,
+            connection=ssh.connection(control),
+            create=render("join_tokens", NODE=control.name, ROTATE=rotate),
+            update=render("join_tokens", NODE=control.name, ROTATE="no"),
+            triggers=[args.token_rotation or ""],
+            logging=remote.Logging.NONE,
+            opts=pulumi.ResourceOptions(
+                parent=self, additional_secret_outputs=["stdout"], depends_on=[init]
+            ),
+        )
+        tokens_stdout: pulumi.Output[str] = pulumi.Output.secret(tokens_command.stdout)
+        current: pulumi.Output[dict[str, str]] = tokens_stdout.apply(json.loads)
+        tokens = {
+            "worker": current.apply(lambda t: t["workerToken"]),
+            "manager": current.apply(lambda t: t["managerToken"]),
+        }
+
+        addrs = manager_addrs(control, managers)
+        addr_list = " ".join(addrs)
         for node in args.followers:
             request = tokens[node.role].apply(
-                lambda token, n=node: join_request(n, leader, token)  # type: ignore[misc]
+                lambda token, n=node: join_request(n, addrs, token)  # type: ignore[misc]
             )
             join = remote.Command(
                 f"join-{node.name}",
                 connection=ssh.connection(node),
-                create=render("join", NODE=node.name, LEADER_ADDR=leader.swarm_addr),
+                create=render("join", NODE=node.name, MANAGER_ADDRS=addr_list),
                 delete=render("leave", NODE=node.name),
                 stdin=pulumi.Output.secret(request),  # type: ignore[arg-type]
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["stdin"]),
             )
             node_ids[node.name] = join.stdout.apply(str.strip)
 
         self.nodes = {
-            node.name: self._node_command(node, node_ids[node.name], leader, ssh)
+            node.name: self._node_command(node, node_ids[node.name], leader, control, ssh)
             for node in [leader, *args.followers]
         }
+
         self.register_outputs({"swarmId": self.swarm_id})
 
     def _node_command(
@@ -93,6 +134,7 @@ class Swarm(pulumi.ComponentResource):
         node: NodeSettings,
         node_id: pulumi.Output[str],
         leader: NodeSettings,
+        control: NodeSettings,
         ssh: SshAccess,
     ) -> remote.Command:
         keep = "yes" if node is leader else "no"
@@ -105,7 +147,7 @@ class Swarm(pulumi.ComponentResource):
 
         return remote.Command(
             f"node-{node.name}",
-            connection=ssh.connection(leader),
+            connection=ssh.connection(control),
             create=node_id.apply(create),
             delete=node_id.apply(delete),
             opts=pulumi.ResourceOptions(parent=self),

@@ -84,6 +84,8 @@ def _stdout(name: str) -> str:
                 "managerToken": MANAGER_TOKEN,
             }
         )
+    if name == "swarm-join-tokens":
+        return json.dumps({"workerToken": WORKER_TOKEN, "managerToken": MANAGER_TOKEN})
     if name.startswith("join-"):
         return f"nodeid-{name.removeprefix('join-')}\n"
     if name.startswith("node-"):

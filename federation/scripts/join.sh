@@ -1,5 +1,6 @@
-# Join this host to the federation swarm. Inputs: NODE (alias), LEADER_ADDR (leader's swarm address).
-# stdin: the Docker API's SwarmJoin request (it holds the join token, so it never appears in argv).
+# Join this host to the federation swarm. Inputs: NODE (alias), MANAGER_ADDRS (every manager's
+# host:2377, space-separated, the one the request's RemoteAddrs starts with first: Docker dials only
+# that one). stdin: the Docker API's SwarmJoin request (it holds the join token, never in argv).
 # Already a member of this swarm: no change. Member of another swarm: refused. Prints the node id.
 set -eu
 command -v docker >/dev/null 2>&1 || { echo "node $NODE: docker is not installed or not on PATH for $(id -un)" >&2; exit 10; }
@@ -8,13 +9,16 @@ state=$(docker info --format '{{.Swarm.LocalNodeState}}') || { echo "node $NODE:
 case "$state" in
   active)
     managers=$(docker info --format '{{range .Swarm.RemoteManagers}} {{.Addr}}{{end}}')
-    case "$managers " in
-      *" $LEADER_ADDR:2377 "* | *" [$LEADER_ADDR]:2377 "*) ;;
-      *) echo "node $NODE: already belongs to another swarm (managers:$managers); refusing to change it ('docker swarm leave' on it first if it must join this federation)" >&2; exit 12 ;;
-    esac ;;
+    member=no
+    for addr in $MANAGER_ADDRS; do
+      case "$managers " in *" $addr "*) member=yes ;; esac
+    done
+    [ "$member" = yes ] || { echo "node $NODE: already belongs to another swarm (managers:$managers); refusing to change it ('docker swarm leave' on it first if it must join this federation)" >&2; exit 12; } ;;
   inactive | pending | error)
     [ "$state" = inactive ] || docker swarm leave --force >/dev/null 2>&1 || true
-    timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/2377"' "$LEADER_ADDR" 2>/dev/null || { echo "node $NODE: cannot reach the swarm manager at $LEADER_ADDR port 2377/tcp; open it from this node (and 7946/tcp+udp, 4789/udp, ESP between all nodes)" >&2; exit 14; }
+    first=${MANAGER_ADDRS%% *}
+    host=${first%:*}; host=${host#[}; host=${host%]}; port=${first##*:}
+    timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null || { echo "node $NODE: cannot reach the swarm manager at $host port $port/tcp; open it from this node (and 7946/tcp+udp, 4789/udp, ESP between all nodes), or if that manager is down set swarm.controlManager to a live one (the join dials the control manager)" >&2; exit 14; }
     response=$(mktemp)
     trap 'rm -f "$response"' EXIT
     code=$(curl -sS --unix-socket /var/run/docker.sock -o "$response" -w '%{http_code}' \

@@ -74,8 +74,18 @@ def test_no_secret_in_state_outputs_logs_errors_or_argv(federation, capfd):
         result = federation.deploy(config, {"ldsmPasswords": passwords})
     assert result.ok, result.errors
     tokens = [sh(lab, 1, f"docker swarm join-token -q {role}") for role in ("worker", "manager")]
-    needles = tokens + list(passwords.values()) + key_material(federation)
     assert len(argv) > 50, "the sampler saw the deploy's processes"
+
+    # A join-token rotation: the old and the new tokens pass through the control manager's
+    # command output; neither may show anywhere.
+    config = dict(config, swarm={"joinTokenRotation": "leak scan"})
+    with argv_sampler() as argv_rotation:
+        rotated = federation.deploy(config, {"ldsmPasswords": passwords})
+    assert rotated.ok, rotated.errors
+    new_tokens = [sh(lab, 1, f"docker swarm join-token -q {r}") for r in ("worker", "manager")]
+    assert set(new_tokens).isdisjoint(tokens), "the rotation changed both tokens"
+    tokens += new_tokens
+    needles = tokens + list(passwords.values()) + key_material(federation)
 
     # A deploy that fails on purpose mid-way: one worker is unreachable, the rest goes on.
     lab.link_down(3)
@@ -89,11 +99,12 @@ def test_no_secret_in_state_outputs_logs_errors_or_argv(federation, capfd):
     assert_nowhere(
         needles,
         state=federation.state_file.read_text(),
-        outputs=json.dumps([result.outputs, failed.outputs]),
-        operations=json.dumps([result.operations, failed.operations]),
+        oplog=federation.state_file.with_suffix(".ops.jsonl").read_text(),
+        outputs=json.dumps([result.outputs, rotated.outputs, failed.outputs]),
+        operations=json.dumps([result.operations, rotated.operations, failed.operations]),
         errors=json.dumps(failed.errors),
         printed=captured.out + captured.err,
-        argv="\n".join(argv | argv_failing),
+        argv="\n".join(argv | argv_rotation | argv_failing),
     )
     # The join token did reach the hosts (through stdin), and the secrets are in the state,
     # encrypted: the search above was looking in the right places.
@@ -122,7 +133,7 @@ def test_injected_metacharacters_are_refused_or_inert(federation):
     # Strings that could reach a shell on a host are validated: refused before anything runs.
     for path, value in [
         ("name", f"hug;touch /tmp/{CANARY}"),
-        ("host", f"10.231.0.12;touch /tmp/{CANARY}"),
+        ("host", f"{lab.host(2).ip};touch /tmp/{CANARY}"),
         ("advertiseAddr", f"$(touch /tmp/{CANARY})"),
     ]:
         bad = json.loads(json.dumps(config))
@@ -174,7 +185,7 @@ def test_wrong_pinned_host_key_is_refused_before_any_command(federation):
     assert set(errors) == {"join-hug"}, "only the node with the wrong pin fails"
     assert swarm_state(lab, 2) == "inactive"
     assert sh(lab, 2, "ls -A /root/.mip-federation 2>/dev/null || true") == ""
-    assert set(swarm_nodes(lab)) == {"mip1", "mip3"}
+    assert set(swarm_nodes(lab)) == {lab.host(1).name, lab.host(3).name}
 
 
 def test_docker_provider_ssh_uses_the_same_pinned_keys(federation, tmp_path):

@@ -176,6 +176,7 @@ ALL_COMMANDS = {
     (COMMAND, name)
     for name in (
         "swarm-init",
+        "swarm-join-tokens",
         *(f"join-{a}" for a in ("hug", "brescia", "lille")),
         *(f"node-{a}" for a in ("chuv", "hug", "brescia", "lille")),
     )
@@ -328,11 +329,13 @@ def deployed_host(tmp_path: Path, *, addr: str, leader: str, manager: bool) -> d
     }
 
 
-def run_create(command: dict[str, Any], env: dict[str, str]) -> tuple[str, list[str]]:
+def run_create(
+    command: dict[str, Any], env: dict[str, str], script: str = "create"
+) -> tuple[str, list[str]]:
     calls = Path(env["FAKE_DIR"]) / "calls"
     calls.write_text("")
     result = subprocess.run(
-        ["sh", "-c", command["create"]],
+        ["sh", "-c", command[script]],
         input=command.get("stdin", ""),
         env=env,
         capture_output=True,
@@ -355,16 +358,21 @@ def test_every_command_an_ssh_change_updates_is_safe_to_rerun(prod, scenario, tm
     for name in sorted(rerun):
         command = after.named(name).plain
         # No `update` script: pulumi-command runs `create` again; no trigger, so no replacement
-        # and no `delete` runs.
-        assert "update" not in command and "triggers" not in command, name
+        # and no `delete` runs. swarm-join-tokens has an `update` (it reads the tokens, never
+        # rotates) and a trigger (swarm.joinTokenRotation) that an SSH change leaves as it was.
+        script = "update" if name == "swarm-join-tokens" else "create"
+        if name == "swarm-join-tokens":
+            assert diff.changed[(COMMAND, name)] == diff.changed[(COMMAND, "swarm-init")]
+        else:
+            assert "update" not in command and "triggers" not in command, name
         host = command["connection"]["host"]
         node = next(n for n in config["nodes"] if n["host"] == host)
         addr = node.get("advertiseAddr", host)
         env = deployed_host(
             tmp_path / name, addr=addr, leader=leader, manager=node["role"] == "manager"
         )
-        first_out, first_calls = run_create(command, env)
-        second_out, second_calls = run_create(command, env)
+        first_out, first_calls = run_create(command, env, script)
+        second_out, second_calls = run_create(command, env, script)
         assert (first_out, first_calls) == (second_out, second_calls), f"{name} is not repeatable"
         writes = [c for c in first_calls if not c.startswith(READ_ONLY)]
         if name.startswith("node-"):
@@ -372,5 +380,5 @@ def test_every_command_an_ssh_change_updates_is_safe_to_rerun(prod, scenario, tm
             assert len(writes) == 1 and writes[0].startswith("docker node update --role "), name
         else:
             assert writes == [], f"{name} changed a deployed host: {writes}"
-        if name == "swarm-init":
+        if name in ("swarm-init", "swarm-join-tokens"):
             assert json.loads(first_out)["workerToken"] == "SWMTKN-1-stub-worker"

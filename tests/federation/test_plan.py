@@ -90,7 +90,7 @@ def test_table_summarizes_scripts_and_marks_secrets():
     table = render_table(make_plan("prod"))
     # Pulumi.prod.yaml holds no secret: the ones to set before `pulumi up` are stood in for.
     assert "# not set in the file (sshPrivateKey, ldsmPasswords; set them with" in table
-    join_line = next(line for line in table.splitlines() if "NODE=hug LEADER_ADDR=" in line)
+    join_line = next(line for line in table.splitlines() if "NODE=hug MANAGER_ADDRS=" in line)
     assert join_line.split()[:2] == ["create", "join.sh"]
     assert "taskSpec.containerSpec.env.RAWPASSWORD" in table
     assert "SWMTKN" not in table and "BEGIN OPENSSH" not in table
@@ -120,7 +120,7 @@ def test_json_has_the_same_resources_as_the_table(capsys):
     join = next(r for r in document["resources"] if r["name"] == "join-hug")
     assert join["node"] == {"name": "hug", "host": "198.51.100.21"}
     assert join["parent"] == "swarm"
-    assert join["dependsOn"] == ["swarm-init"]
+    assert join["dependsOn"] == ["swarm-join-tokens"]
     assert join["inputs"]["create"].startswith("NODE=hug\n"), "JSON keeps the full command text"
     assert document["stack"] == "prod" and document["file"] == "Pulumi.prod.yaml"
 

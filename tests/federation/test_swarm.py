@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -19,7 +20,7 @@ def test_one_manager_and_workers_graph(run, config):
     ev = run(config)
     names = sorted(c.name for c in ev.commands)
     assert names == sorted(
-        ["swarm-init"]
+        ["swarm-init", "swarm-join-tokens"]
         + [f"join-{n}" for n in ("hug", "brescia", "lille")]
         + [f"node-{n}" for n in ("chuv", "hug", "brescia", "lille")]
     )
@@ -42,6 +43,7 @@ def test_join_runs_on_its_node_and_takes_the_worker_token_on_stdin(run, config):
     request = json.loads(join.plain["stdin"])
     assert request["JoinToken"] == WORKER_TOKEN
     assert request["RemoteAddrs"] == ["192.0.2.10:2377"]
+    assert "MANAGER_ADDRS=192.0.2.10:2377\n" in join.plain["create"]
     assert request["AdvertiseAddr"] == "198.51.100.21"
     assert WORKER_TOKEN not in join.plain["create"] and WORKER_TOKEN not in join.plain["delete"]
 
@@ -113,3 +115,42 @@ def test_swarm_id_output_is_plain_and_tokens_never_exported(run, config, role):
     assert ev.outputs["swarmId"] == "swarmid0123456789"
     dumped = json.dumps(ev.outputs)
     assert WORKER_TOKEN not in dumped and MANAGER_TOKEN not in dumped
+
+
+# --- join tokens and their rotation --------------------------------------------------------------
+
+
+def test_join_tokens_are_read_on_the_control_manager_secret_and_never_logged(run, config):
+    ev = run(config)
+    tokens = ev.named("swarm-join-tokens")
+    assert tokens.plain["connection"]["host"] == "192.0.2.10"
+    assert tokens.plain["logging"] == "none"
+    assert "stdout" in tokens.additional_secret_outputs
+    assert "ROTATE=no\n" in tokens.plain["create"] and "ROTATE=no\n" in tokens.plain["update"]
+    assert tokens.plain["triggers"] == [""]
+    assert "docker swarm join-token --rotate" in tokens.plain["create"]
+
+
+def test_rotation_text_is_the_trigger_and_only_create_rotates(run, config):
+    config["swarm"] = {"joinTokenRotation": "after hug left, 2026-12-01"}
+    tokens = run(config).named("swarm-join-tokens").plain
+    assert tokens["triggers"] == ["after hug left, 2026-12-01"]
+    assert "ROTATE=yes\n" in tokens["create"]
+    assert "ROTATE=no\n" in tokens["update"], "a connection change only reads the tokens"
+
+
+def test_joins_ignore_their_stdin_so_a_rotation_never_reruns_a_member(run, config):
+    ev = run(config)
+    for alias in ("hug", "brescia", "lille"):
+        join = ev.named(f"join-{alias}")
+        assert join.ignore_changes == ["stdin"]
+        assert any(d.endswith("::swarm-join-tokens") for d in join.dependencies)
+
+
+def test_a_rotation_changes_only_the_tokens_command(run, config):
+    before = {(r.typ, r.name): r.plain for r in run(copy.deepcopy(config)).resources}
+    config["swarm"] = {"joinTokenRotation": "2026-12-01"}
+    after = {(r.typ, r.name): r.plain for r in run(config).resources}
+    assert set(before) == set(after)
+    changed = {key for key in before if before[key] != after[key]}
+    assert changed == {("command:remote:Command", "swarm-join-tokens")}
