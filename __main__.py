@@ -10,3 +10,5 @@ pulumi.export("swarmId", federation.swarm_id)
 pulumi.export("exaremeUrl", federation.exareme_url)
 pulumi.export("portalUrl", federation.portal_url)
 pulumi.export("nodes", federation.nodes)
+if federation.unlock_key is not None:  # swarm.autolock: true; a secret output
+    pulumi.export("swarmUnlockKey", federation.unlock_key)

@@ -19,6 +19,7 @@ class Federation(pulumi.ComponentResource):
     exareme_url: str
     portal_url: str | None
     nodes: list[dict[str, str]]
+    unlock_key: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, config: FederationConfig, opts: pulumi.ResourceOptions | None = None
@@ -37,6 +38,7 @@ class Federation(pulumi.ComponentResource):
                 ssh,
                 managers=config.managers,
                 token_rotation=settings.swarm.join_token_rotation,
+                autolock=settings.swarm.autolock,
             ),
             child,
         )
@@ -67,6 +69,7 @@ class Federation(pulumi.ComponentResource):
 
         self.leader_address = leader.swarm_addr
         self.swarm_id = swarm.swarm_id
+        self.unlock_key = swarm.unlock_key
         self.exareme_url = (
             f"http://{host_port(leader.swarm_addr, settings.exareme.port)}/mining/query"
         )

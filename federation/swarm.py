@@ -15,6 +15,7 @@ from federation.ssh import SshAccess, host_port
 
 SWARM_PORT = 2377
 JOIN_TOKENS = "swarm-join-tokens"
+AUTOLOCK = "swarm-autolock"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class SwarmArgs:
     managers: list[NodeSettings] = field(default_factory=list)
     # swarm.joinTokenRotation: each change rotates both join tokens.
     token_rotation: str | None = None
+    # swarm.autolock: None leaves autolock alone (and turns it off when the key is removed).
+    autolock: bool | None = None
 
 
 def manager_addrs(control: NodeSettings, managers: list[NodeSettings]) -> list[str]:
@@ -65,6 +68,7 @@ class Swarm(pulumi.ComponentResource):
 
     swarm_id: pulumi.Output[str]
     nodes: dict[str, remote.Command]
+    unlock_key: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: SwarmArgs, opts: pulumi.ResourceOptions | None = None
@@ -127,7 +131,32 @@ class Swarm(pulumi.ComponentResource):
             for node in [leader, *args.followers]
         }
 
+        self.unlock_key = (
+            self._autolock(args.autolock, control, ssh) if args.autolock is not None else None
+        )
         self.register_outputs({"swarmId": self.swarm_id})
+
+    def _autolock(
+        self, enable: bool, control: NodeSettings, ssh: SshAccess
+    ) -> pulumi.Output[str] | None:
+        """swarm.autolock on the control manager: on prints the unlock key (secret, never logged);
+        off, or the key removed from the stack (the delete), turns autolock off."""
+        command = remote.Command(
+            AUTOLOCK,
+            connection=ssh.connection(control),
+            create=render("autolock", NODE=control.name, AUTOLOCK="true" if enable else "false"),
+            delete=render("autolock", NODE=control.name, AUTOLOCK="false"),
+            logging=remote.Logging.NONE,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                additional_secret_outputs=["stdout"],
+                depends_on=list(self.nodes.values()),
+            ),
+        )
+        if not enable:
+            return None
+        stdout: pulumi.Output[str] = pulumi.Output.secret(command.stdout)
+        return stdout.apply(str.strip)
 
     def _node_command(
         self,

@@ -29,7 +29,15 @@ NASTY = [
 
 
 def test_every_script_is_strict():
-    assert SCRIPTS == ["join", "join_tokens", "leave", "node_remove", "node_set", "swarm_init"]
+    assert SCRIPTS == [
+        "autolock",
+        "join",
+        "join_tokens",
+        "leave",
+        "node_remove",
+        "node_set",
+        "swarm_init",
+    ]
     for name in SCRIPTS:
         lines = [line for line in script_text(name).splitlines() if not line.startswith("#")]
         assert lines[0] == "set -eu", f"{name}.sh must start with set -eu"

@@ -154,3 +154,33 @@ def test_a_rotation_changes_only_the_tokens_command(run, config):
     assert set(before) == set(after)
     changed = {key for key in before if before[key] != after[key]}
     assert changed == {("command:remote:Command", "swarm-join-tokens")}
+
+
+# --- autolock ----------------------------------------------------------------------------------
+
+
+def test_no_autolock_resource_or_output_unless_configured(run, config):
+    ev = run(config)
+    assert "swarm-autolock" not in {c.name for c in ev.commands}
+    assert "swarmUnlockKey" not in ev.outputs
+
+
+def test_autolock_on_exports_the_unlock_key_as_a_secret_output(run, config):
+    config["swarm"] = {"autolock": True}
+    ev = run(config)
+    autolock = ev.named("swarm-autolock")
+    assert autolock.plain["connection"]["host"] == "192.0.2.10"
+    assert "AUTOLOCK=true\n" in autolock.plain["create"]
+    assert "AUTOLOCK=false\n" in autolock.plain["delete"], "removing the key turns it off"
+    assert 'docker swarm update --autolock="$AUTOLOCK"' in autolock.plain["create"]
+    assert autolock.plain["logging"] == "none"
+    assert "stdout" in autolock.additional_secret_outputs
+    assert "swarmUnlockKey" in ev.secret_outputs
+    assert {d.rsplit("::", 1)[1] for d in autolock.dependencies} >= {"node-chuv", "node-hug"}
+
+
+def test_autolock_off_turns_it_off_and_exports_no_key(run, config):
+    config["swarm"] = {"autolock": False}
+    ev = run(config)
+    assert "AUTOLOCK=false\n" in ev.named("swarm-autolock").plain["create"]
+    assert "swarmUnlockKey" not in ev.outputs
