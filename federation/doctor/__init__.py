@@ -17,21 +17,39 @@ The parts, in the order a report is made:
 
 - `stackfile`: the stack file's validated settings (the expected state);
 - `ssh`: one SSH connection per node (`Access`, `Connection`, `connect`);
-- `hosts`: reading the hosts (the commands run there, the leader's `Live` view, `probe`);
+- `hosts`: reading the hosts (the commands run there, the control manager's `Live` view, what
+  each node says about itself: `HostReport`);
 - `compare`: expected against actual, one `Row` per check;
 - `render`: the table, the summary, the JSON document, the exit status;
 - `cli`: the command line (`report`, `diagnose`, `main`); `model` holds the shared types.
 """
 
 from federation.doctor.cli import diagnose, main, report
-from federation.doctor.compare import compare, leader_of, match_nodes, needs_probe, same_image
-from federation.doctor.hosts import LEADER_COMMANDS, SWARM_COMMAND, is_manager, probe, read_live
+from federation.doctor.compare import (
+    compare,
+    control_of,
+    leader_of,
+    match_nodes,
+    needs_probe,
+    ordered_nodes,
+    same_image,
+    swarm_row,
+)
+from federation.doctor.hosts import (
+    LEADER_COMMANDS,
+    SWARM_COMMAND,
+    ask_host,
+    is_manager,
+    probe,
+    read_live,
+)
 from federation.doctor.model import (
+    LOCKED_FIX,
     OBJECT_FIX,
     SERVICE_FIX,
     DoctorError,
+    HostReport,
     Live,
-    Probe,
     Row,
     Status,
     row,
@@ -44,6 +62,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "HEADER",
     "LEADER_COMMANDS",
+    "LOCKED_FIX",
     "OBJECT_FIX",
     "SERVICE_FIX",
     "SWARM_COMMAND",
@@ -52,14 +71,16 @@ __all__ = [
     "Access",
     "Connection",
     "DoctorError",
+    "HostReport",
     "Live",
-    "Probe",
     "Result",
     "Row",
     "SshError",
     "Status",
+    "ask_host",
     "compare",
     "connect",
+    "control_of",
     "diagnose",
     "exit_status",
     "is_manager",
@@ -67,6 +88,7 @@ __all__ = [
     "main",
     "match_nodes",
     "needs_probe",
+    "ordered_nodes",
     "probe",
     "read_live",
     "read_stack",
@@ -74,5 +96,6 @@ __all__ = [
     "row",
     "same_image",
     "summary",
+    "swarm_row",
     "table",
 ]

@@ -6,33 +6,123 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
+from typing import TypeVar
 
 from federation.config import StackSettings
-from federation.doctor.compare import compare, leader_of, needs_probe
-from federation.doctor.hosts import is_manager, probe, read_live
-from federation.doctor.model import DoctorError, Row
+from federation.doctor.compare import compare, leader_of, ordered_nodes, probe_rows
+from federation.doctor.hosts import (
+    ask_host,
+    is_manager,
+    read_live,
+    run_probe,
+    run_verdict,
+    unreachable,
+)
+from federation.doctor.model import DoctorError, HostReport, Live, Row
 from federation.doctor.render import document, error_document, exit_status, summary, table
-from federation.doctor.ssh import DEFAULT_TIMEOUT, Access, SshError, connect
+from federation.doctor.ssh import DEFAULT_TIMEOUT, Access, Connection, SshError
 from federation.doctor.stackfile import STACK_NAME_RE, read_stack
 
+T = TypeVar("T")
+R = TypeVar("R")
+# Hosts asked at once; the SSH client's threads are cheap, and each step is bounded by --timeout.
+MAX_PARALLEL = 32
+# Seconds each node's data-plane probe retries (--probe-timeout).
+PROBE_DEADLINE = 20
 
-def diagnose(settings: StackSettings, access: Access) -> list[Row]:
-    """Read the federation (read-only) and compare it with the settings."""
+
+def _parallel(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`function` over `items` in parallel (each is one host: its SSH steps are bounded)."""
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(items))) as pool:
+        return list(pool.map(function, items))
+
+
+def diagnose(
+    settings: StackSettings, access: Access, probe_deadline: int | None = None
+) -> list[Row]:
+    """Read the federation (read-only) and compare it with the settings: one SSH connection per
+    node, opened in parallel; the control manager's view of the swarm, and every node's own.
+    With `probe_deadline`, also the data-plane probe over the same connections (see
+    federation.probe): a container on the overlay per node, removed after at most that long."""
+    nodes = ordered_nodes(settings)
+    control = nodes[0]
+    with ExitStack() as stack:
+        connections = [Connection(node, access) for node in nodes]
+        for connection in connections:
+            stack.callback(connection.close)
+        opened = _parallel(_open, connections)
+        failure = opened[0]
+        if failure is not None:
+            role = "leader" if control is leader_of(settings) else "control manager"
+            raise DoctorError(f"cannot read the swarm from the {role}: {failure}")
+
+        def read(index: int) -> Live | HostReport:
+            failure = opened[index]
+            if failure is not None:
+                return unreachable(failure)
+            if index == 0:
+                return read_live(connections[0])
+            return ask_host(connections[index], access.ssh.user)
+
+        found = _parallel(read, list(range(len(nodes))))
+        live = found[0]
+        assert isinstance(live, Live)
+        reports = {
+            node.name: report
+            for node, report in zip(nodes[1:], found[1:], strict=True)
+            if isinstance(report, HostReport)
+        }
+        rows = compare(settings, live, reports)
+        if probe_deadline is not None and is_manager(live.swarm):
+            rows += _probe(settings, connections, opened, probe_deadline)
+        return rows
+
+
+def _probe(
+    settings: StackSettings,
+    connections: list[Connection],
+    opened: list[SshError | None],
+    deadline: int,
+) -> list[Row]:
+    """The data-plane probe on every reachable node at once, then the verdict on the leader."""
     leader = leader_of(settings)
+    reachable = [c for c, failure in zip(connections, opened, strict=True) if failure is None]
+    skipped = {
+        c.node.name: f"host {failure.reason}"
+        for c, failure in zip(connections, opened, strict=True)
+        if failure is not None
+    }
+
+    def run(connection: Connection) -> str:
+        try:
+            return run_probe(connection, settings, connection.node is leader, deadline)
+        except SshError as error:
+            return f"{connection.node.name} - attach {error.reason}"
+
+    lines = _parallel(run, reachable)
+    on_leader = next((c for c in reachable if c.node is leader), None)
+    if on_leader is None:
+        reason = "the leader, whose gossip peers tell the cause, is unreachable"
+        return probe_rows(settings, {}, {n.name: reason for n in settings.nodes})
     try:
-        with connect(leader, access) as connection:
-            live = read_live(connection)
+        verdicts = run_verdict(on_leader, settings, lines)
     except SshError as error:
-        raise DoctorError(f"cannot read the swarm from the leader: {error}") from None
-    todo = needs_probe(settings, live) if is_manager(live.swarm) else []
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        probes = dict(
-            zip((n.name for n in todo), pool.map(lambda n: probe(n, access), todo), strict=True)
-        )
-    return compare(settings, live, probes)
+        raise DoctorError(f"the probe's verdict on the leader: {error}") from None
+    return probe_rows(settings, verdicts, skipped)
+
+
+def _open(connection: Connection) -> SshError | None:
+    try:
+        connection.open()
+    except SshError as error:
+        return error
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,30 +143,50 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--drift-only", action="store_true", help="list only rows that are not OK")
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="also prove the overlay carries traffic from every node to the leader's side (a "
+        "short-lived container per node, removed after; names the likely port of a failure)",
+    )
+    parser.add_argument(
+        "--probe-timeout",
+        type=int,
+        default=PROBE_DEADLINE,
+        help=f"seconds a node's probe retries (default {PROBE_DEADLINE})",
+    )
     return parser
 
 
 def report(
-    stack: str, stack_file: Path | None, key: str | None, timeout: float = DEFAULT_TIMEOUT
+    stack: str,
+    stack_file: Path | None,
+    key: str | None,
+    timeout: float = DEFAULT_TIMEOUT,
+    probe_deadline: int | None = None,
 ) -> tuple[str, list[Row]]:
-    """The short stack name and the report rows; DoctorError when no report can be made."""
+    """The short stack name and the report rows; DoctorError when no report can be made.
+    `probe_deadline` (seconds): also run the data-plane probe."""
     short = stack.rpartition("/")[2]
     if not STACK_NAME_RE.match(short):
         raise DoctorError(f"{stack!r} is not a stack name")
     if not 0 < timeout <= 300:
         raise DoctorError(f"--timeout {timeout}: give seconds between 0 and 300")
+    if probe_deadline is not None and not 1 <= probe_deadline <= 600:
+        raise DoctorError(f"--probe-timeout {probe_deadline}: give seconds between 1 and 600")
     if key is not None and not os.path.isfile(os.path.expanduser(key)):
         raise DoctorError(f"--key {key}: no such file")
     settings = read_stack(stack_file or Path(f"Pulumi.{short}.yaml"), short, key)
     key_file = key or settings.ssh.private_key_file
     access = Access(settings.ssh, os.path.expanduser(key_file) if key_file else None, timeout)
-    return short, diagnose(settings, access)
+    return short, diagnose(settings, access, probe_deadline)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        stack, rows = report(args.stack, args.stack_file, args.key, args.timeout)
+        deadline = args.probe_timeout if args.probe else None
+        stack, rows = report(args.stack, args.stack_file, args.key, args.timeout, deadline)
     except DoctorError as error:
         if args.json:
             print(json.dumps(error_document(args.stack, str(error))))
@@ -91,7 +201,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(table(shown))
     print(summary(stack, rows))
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,9 +9,18 @@ from typing import Any
 
 from federation.config import IMAGE_RE, NodeSettings, StackSettings
 from federation.doctor.hosts import is_manager
-from federation.doctor.model import OBJECT_FIX, SERVICE_FIX, Live, Probe, Row, row
+from federation.doctor.model import (
+    LOCKED_FIX,
+    OBJECT_FIX,
+    SERVICE_FIX,
+    HostReport,
+    Live,
+    Row,
+    row,
+)
 from federation.exareme import KEYSTORE_SERVICE, MASTER_SERVICE, worker_service_name
 from federation.portal import PORTAL_CONTAINER
+from federation.probe import PORT, TARGET, Verdict
 
 
 def _addr(value: str) -> str:
@@ -75,32 +84,97 @@ def match_nodes(
 
 
 def leader_of(settings: StackSettings) -> NodeSettings:
+    """The first manager: the keystore and the master run there."""
     return next(n for n in settings.nodes if n.role == "manager")
 
 
-def _ordered_nodes(settings: StackSettings) -> list[NodeSettings]:
-    """The leader first, then the other nodes in stack order."""
-    leader = leader_of(settings)
-    return [leader, *(n for n in settings.nodes if n is not leader)]
+def control_of(settings: StackSettings) -> NodeSettings:
+    """The manager the doctor reads the swarm from: swarm.controlManager, else the leader."""
+    name = settings.swarm.control_manager
+    if name is None:
+        return leader_of(settings)
+    return next(n for n in settings.nodes if n.name == name)
+
+
+def ordered_nodes(settings: StackSettings) -> list[NodeSettings]:
+    """The control manager first, then the other nodes in stack order."""
+    control = control_of(settings)
+    return [control, *(n for n in settings.nodes if n is not control)]
 
 
 def needs_probe(settings: StackSettings, live: Live) -> list[NodeSettings]:
-    """The nodes, other than the leader, the leader sees missing or not ready."""
-    nodes = _ordered_nodes(settings)
+    """The nodes, other than the control manager, it sees missing or not ready."""
+    nodes = ordered_nodes(settings)
     matched = match_nodes(nodes, live.nodes, live.swarm.get("NodeID"))
     return [n for n in nodes[1:] if n.name not in matched or _state(matched[n.name]) != "ready"]
+
+
+IN_SWARM = "active, in this swarm"
+
+
+def _manager_ids(live: Live) -> set[str]:
+    return {str(n.get("ID")) for n in live.nodes if n.get("Spec", {}).get("Role") == "manager"}
+
+
+def swarm_row(
+    node: NodeSettings, report: HostReport, live: Live, found: dict[str, Any] | None
+) -> Row:
+    """The node's own view (`docker info` on it) against the control manager's and the stack's:
+    active, in the same swarm (cluster id on a manager, its managers' node ids on a worker), as
+    the node id the control manager lists for it."""
+    if report.refused:
+        return Row("swarm", node.name, IN_SWARM, report.note.removeprefix("host: "), "ERROR")
+    state = report.state
+    if not state:
+        return row("swarm", node.name, IN_SWARM, report.note.removeprefix("host: "))
+    if state == "locked":
+        return row("swarm", node.name, IN_SWARM, "locked", fix=LOCKED_FIX)
+    if state != "active":
+        actual = {
+            "inactive": "inactive (left the swarm)",
+            "pending": "pending (joining)",
+        }.get(state, state)
+        if report.error:
+            actual += f": {report.error}"
+        return row("swarm", node.name, IN_SWARM, actual)
+    cluster = str((live.swarm.get("Cluster") or {}).get("ID") or "")
+    if report.cluster_id and cluster:
+        same_swarm = report.cluster_id == cluster
+    else:
+        same_swarm = bool(set(report.managers) & _manager_ids(live))
+    if not same_swarm:
+        where = f"cluster {report.cluster_id[:12]}" if report.cluster_id else "other managers"
+        return row(
+            "swarm",
+            node.name,
+            IN_SWARM,
+            f"active in another swarm ({where}) as node {report.node_id[:12]}",
+        )
+    listed = str(found.get("ID")) if found is not None else ""
+    if report.node_id != listed:
+        lists = f"lists it as {listed[:12]}" if listed else "does not list it"
+        return row(
+            "swarm",
+            node.name,
+            IN_SWARM,
+            f"active in this swarm as node {report.node_id[:12]}; the control manager {lists}",
+        )
+    return row("swarm", node.name, IN_SWARM, IN_SWARM)
 
 
 def _node_rows(
     nodes: list[NodeSettings],
     live: Live,
     matched: dict[str, dict[str, Any]],
-    probes: dict[str, Probe],
+    reports: dict[str, HostReport],
 ) -> list[Row]:
     rows = []
+    control = nodes[0]
     for node in nodes:
         found = matched.get(node.name)
-        probed = probes.get(node.name)
+        report = reports.get(node.name)
+        not_ready = found is None or _state(found) != "ready"
+        probed = report if report is not None and not_ready and node is not control else None
         note = f"; {probed.note}" if probed else ""
         if found is None:
             actual = "missing"
@@ -111,6 +185,8 @@ def _node_rows(
         rows.append(row("node", node.name, "ready, active", actual + note))
         if probed is not None and probed.refused:  # its host key is not trusted: cannot tell
             rows[-1] = Row("node", node.name, "ready, active", actual + note, "ERROR")
+        if report is not None and node is not control:
+            rows.append(swarm_row(node, report, live, found))
         if found is None:
             continue
         role = str(found.get("Spec", {}).get("Role", "unknown"))
@@ -287,12 +363,12 @@ def _portal_rows(settings: StackSettings, live: Live) -> list[Row]:
 
 
 def compare(
-    settings: StackSettings, live: Live, probes: dict[str, Probe] | None = None
+    settings: StackSettings, live: Live, reports: dict[str, HostReport] | None = None
 ) -> list[Row]:
-    """Every check, in a fixed order: swarm, nodes (leader first, then stack order, then extra
-    nodes), network, services (keystore, master, workers in stack order, then extra services),
-    portal."""
-    leader = leader_of(settings)
+    """Every check, in a fixed order: swarm, nodes (the control manager first, then stack order,
+    then extra nodes; each with what the node itself says, where `reports` has it), network,
+    services (keystore, master, workers in stack order, then extra services), portal."""
+    control = control_of(settings)
     swarm = live.swarm
     state = str(swarm.get("LocalNodeState", "unknown"))
     actual = (
@@ -300,13 +376,34 @@ def compare(
         if state == "active"
         else state
     )
-    rows = [row("swarm", f"{leader.name} (leader)", "active, manager", actual)]
+    role = "leader" if control is leader_of(settings) else "control manager"
+    fix = LOCKED_FIX if state == "locked" else ""
+    rows = [row("swarm", f"{control.name} ({role})", "active, manager", actual, fix=fix)]
     if not is_manager(swarm):
         return rows
-    nodes = _ordered_nodes(settings)
+    nodes = ordered_nodes(settings)
     matched = match_nodes(nodes, live.nodes, swarm.get("NodeID"))
-    rows += _node_rows(nodes, live, matched, probes or {})
+    rows += _node_rows(nodes, live, matched, reports or {})
     rows += _network_rows(settings, live)
     rows += _service_rows(settings, live, matched)
     rows += _portal_rows(settings, live)
+    return rows
+
+
+def probe_rows(
+    settings: StackSettings, verdicts: dict[str, Verdict], skipped: dict[str, str]
+) -> list[Row]:
+    """`--probe`: per node in stack order, whether the overlay carries its traffic to the
+    leader's side, else the likely port or protocol (probe_verdict.sh's message)."""
+    expected = f"reaches {TARGET}:{PORT} over {settings.network.name}"
+    rows = []
+    for node in settings.nodes:
+        verdict = verdicts.get(node.name)
+        if node.name in skipped:
+            actual, ok = f"not probed: {skipped[node.name]}", False
+        elif verdict is None:
+            actual, ok = "no verdict", False
+        else:
+            actual, ok = verdict.message, verdict.status == "ok"
+        rows.append(row("probe", node.name, expected, actual, ok))
     return rows

@@ -6,10 +6,11 @@ import json
 import shlex
 from typing import Any
 
-from federation.config import NodeSettings
-from federation.doctor.model import DoctorError, Live, Probe
+from federation.config import NodeSettings, StackSettings
+from federation.doctor.model import DoctorError, HostReport, Live
 from federation.doctor.ssh import Access, Connection, SshError, connect
 from federation.portal import PORTAL_CONTAINER
+from federation.probe import Verdict, parse_verdict, probe_script, verdict_script
 
 
 def _inspect_all(list_command: str, inspect_command: str) -> str:
@@ -77,24 +78,58 @@ def read_live(connection: Connection) -> Live:
     return Live(swarm=swarm, **found)
 
 
-def probe(node: NodeSettings, access: Access) -> Probe:
-    """Ask the host itself whether it is in a swarm (read-only `docker info`)."""
-    try:
-        with connect(node, access) as connection:
-            result = connection.run(SWARM_COMMAND)
-    except SshError as error:
-        return Probe(f"host: {error.reason}", refused=error.refused)
+def ask_host(connection: Connection, user: str) -> HostReport:
+    """What the host says about itself: its swarm state, node id, cluster (read-only)."""
+    result = connection.run(SWARM_COMMAND)
     if result.code != 0:
         if "permission denied" in result.stderr.lower():
-            return Probe(f"host: Docker refuses {access.ssh.user} (permission denied)")
-        return Probe("host: Docker daemon not answering")
+            return HostReport(f"host: Docker refuses {user} (permission denied)")
+        return HostReport("host: Docker daemon not answering")
     try:
         swarm = json.loads(result.stdout)
     except json.JSONDecodeError:
-        return Probe("host: unexpected `docker info` output")
-    state = swarm.get("LocalNodeState")
-    if state == "inactive":
-        return Probe("host left the swarm")
-    if state == "active":
-        return Probe(f"host: in a swarm as node {swarm.get('NodeID', '?')}")
-    return Probe(f"host: swarm state {state}")
+        return HostReport("host: unexpected `docker info` output")
+    if not isinstance(swarm, dict):
+        return HostReport("host: unexpected `docker info` output")
+    return HostReport.from_swarm(swarm)
+
+
+def unreachable(error: SshError) -> HostReport:
+    return HostReport(f"host: {error.reason}", refused=error.refused)
+
+
+def probe(node: NodeSettings, access: Access) -> HostReport:
+    """Ask a host over a connection of its own (see ask_host)."""
+    try:
+        with connect(node, access) as connection:
+            return ask_host(connection, access.ssh.user)
+    except SshError as error:
+        return unreachable(error)
+
+
+# --- the data-plane probe (--probe) -----------------------------------------------------------
+
+# Seconds the probe's SSH reads may wait beyond its deadline (docker run, a pull of the image).
+PROBE_SLACK = 60.0
+
+
+def run_probe(connection: Connection, settings: StackSettings, leader: bool, deadline: int) -> str:
+    """probe.sh on this node: its `NODE ADDR STAGE DETAIL` line (it removes its container)."""
+    script = probe_script(
+        connection.node, settings.network, settings.exareme.keystore_image, deadline, leader
+    )
+    result = connection.run(script, timeout=deadline + PROBE_SLACK, what="probe.sh")
+    lines = [line for line in result.stdout.splitlines() if line.startswith(connection.node.name)]
+    if lines:
+        return lines[-1]
+    reason = (result.stderr.strip() or f"exit {result.code}").splitlines()[-1][:300]
+    return f"{connection.node.name} - attach {reason}"
+
+
+def run_verdict(
+    connection: Connection, settings: StackSettings, lines: list[str]
+) -> dict[str, Verdict]:
+    """probe_verdict.sh on the leader: every node's line classified with its gossip peers."""
+    script = verdict_script(connection.node, settings.network, lines)
+    result = connection.run(script, timeout=30.0, what="probe_verdict.sh")
+    return parse_verdict(result.stdout)

@@ -34,6 +34,8 @@ SERVICE_FIX = (
     f"deleted by hand? {RECREATE_FIX}; plain pulumi up does not notice it is gone, and a "
     "replacement or pulumi destroy fails on it until the state is refreshed"
 )
+# A manager with autolock on starts locked after a restart (`docker swarm unlock`, key on stdin).
+LOCKED_FIX = "unlock it: see README"
 OBJECT_FIX = f"deleted by hand? {RECREATE_FIX}; plain pulumi up does not notice it is gone"
 
 
@@ -58,8 +60,37 @@ class Live:
 
 
 @dataclass(frozen=True)
-class Probe:
-    """What a host says about itself, for a node the leader sees missing or not ready."""
+class HostReport:
+    """What a host says about itself (`docker info` on the host, over its own SSH connection).
+
+    `note` is for the node's row when the leader sees it missing or not ready; `state` is
+    Swarm.LocalNodeState ("" when the host could not be asked), `cluster_id` is known on managers
+    only, `managers` are the node ids of the managers a node talks to (RemoteManagers)."""
 
     note: str
     refused: bool = False
+    state: str = ""
+    node_id: str = ""
+    cluster_id: str = ""
+    managers: tuple[str, ...] = ()
+    error: str = ""
+
+    @classmethod
+    def from_swarm(cls, swarm: dict[str, Any]) -> HostReport:
+        state = str(swarm.get("LocalNodeState") or "")
+        if state == "inactive":
+            note = "host left the swarm"
+        elif state == "active":
+            note = f"host: in a swarm as node {swarm.get('NodeID') or '?'}"
+        else:
+            note = f"host: swarm state {state or 'unknown'}"
+        return cls(
+            note=note,
+            state=state or "unknown",
+            node_id=str(swarm.get("NodeID") or ""),
+            cluster_id=str((swarm.get("Cluster") or {}).get("ID") or ""),
+            managers=tuple(
+                str(m.get("NodeID")) for m in swarm.get("RemoteManagers") or [] if m.get("NodeID")
+            ),
+            error=str(swarm.get("Error") or ""),
+        )

@@ -108,17 +108,20 @@ class Connection:
         except (OSError, paramiko.SSHException, EOFError) as error:
             raise SshError(self.where, f"unreachable over SSH ({_reason(error)})") from None
 
-    def run(self, command: str) -> Result:
+    def run(self, command: str, timeout: float | None = None, what: str | None = None) -> Result:
+        """Run `command` in a channel of its own; `timeout` (default --timeout) bounds each read,
+        `what` names it in errors (default: the command itself)."""
+        timeout = self.access.timeout if timeout is None else timeout
         try:
-            _, stdout, stderr = self.client.exec_command(command, timeout=self.access.timeout)
+            _, stdout, stderr = self.client.exec_command(command, timeout=timeout)
             out = stdout.read().decode("utf-8", "replace")
             err = stderr.read().decode("utf-8", "replace")
             channel = stdout.channel
-            if not channel.status_event.wait(self.access.timeout):
+            if not channel.status_event.wait(timeout):
                 raise TimeoutError("no exit status")
             return Result(channel.recv_exit_status(), out, err)
         except (OSError, paramiko.SSHException) as error:
-            raise SshError(self.where, f"`{command}` failed ({_reason(error)})") from None
+            raise SshError(self.where, f"`{what or command}` failed ({_reason(error)})") from None
 
     def close(self) -> None:
         self.client.close()

@@ -23,6 +23,7 @@ NAMES = ["chuv", "hug", "bern", "zurich"]
 # Below the ~3 s after which Linux gives up resolving a cut host's address (EHOSTUNREACH), so a
 # cut host always reads "timed out".
 TIMEOUT = 2.0
+IN_SWARM = "active, in this swarm"
 NOT_SATISFIED = "pending: no suitable node (scheduling constraints not satisfied on {} nodes)"
 
 
@@ -95,7 +96,7 @@ def test_in_sync_then_labels_roles_extra_node_services_and_portal_drift(federati
     assert report.returncode == 0, report.stderr
     lines = report.stdout.splitlines()
     assert lines[0].split() == ["CHECK", "SUBJECT", "EXPECTED", "ACTUAL", "STATUS"]
-    assert lines[-1] == "stack e2e: IN SYNC: 38 checks, 38 OK, 0 drift, 0 error"
+    assert lines[-1] == "stack e2e: IN SYNC: 41 checks, 41 OK, 0 drift, 0 error"
 
     # A `secure:` sshPrivateKey is not decrypted: --key logs in. JSON, every row OK.
     secure = write_stack(lab, tmp_path / "secure.yaml", secure_key=True)
@@ -103,7 +104,7 @@ def test_in_sync_then_labels_roles_extra_node_services_and_portal_drift(federati
     assert report.returncode == 0, report.stderr
     document = json.loads(report.stdout)
     assert document["status"] == "IN SYNC"
-    assert len(document["rows"]) == 38 and {r["status"] for r in document["rows"]} == {"OK"}
+    assert len(document["rows"]) == 41 and {r["status"] for r in document["rows"]} == {"OK"}
 
     # A pinned host key that the leader does not have: refused, naming the node; exit 2.
     wrong = write_stack(lab, tmp_path / "wrong.yaml", leader_key=lab.host_key(2))
@@ -178,8 +179,8 @@ def test_in_sync_then_labels_roles_extra_node_services_and_portal_drift(federati
     assert report.returncode == 1, report.stderr
     assert len(report.stdout.splitlines()) == 1 + len(expected) + 1
     assert report.stdout.splitlines()[-1] == (
-        # 38 checks in sync, one more for the extra node, three fewer for the missing service
-        f"stack e2e: DRIFT: 36 checks, {36 - len(expected)} OK, {len(expected)} drift, 0 error"
+        # 41 checks in sync, one more for the extra node, three fewer for the missing service
+        f"stack e2e: DRIFT: 39 checks, {39 - len(expected)} OK, {len(expected)} drift, 0 error"
     )
     print(report.stdout)  # the sample report in docs/doctor.md
 
@@ -190,10 +191,15 @@ def test_nodes_down_unreachable_and_gone_then_network_removed_and_recreated(fede
     stack_file = write_stack(lab, tmp_path / "Pulumi.e2e.yaml")
     settle(stack_file, [])  # the tasks start a few seconds after the deploy returns
 
+    # A node that leaves is reported at once, by the node itself: the leader still lists it
+    # ready until its heartbeat expires.
+    lab.run(4, "docker swarm leave")
+    left = Row("swarm", "zurich", IN_SWARM, "inactive (left the swarm)", "DRIFT")
+    assert left in drift(stack_file)
+
     lab.stop_dockerd(2)
     lab.link_down(3)
     try:
-        lab.run(4, "docker swarm leave")
         nodes = [
             Row(
                 "node",
@@ -202,6 +208,7 @@ def test_nodes_down_unreachable_and_gone_then_network_removed_and_recreated(fede
                 "down, active; host: Docker daemon not answering",
                 "DRIFT",
             ),
+            Row("swarm", "hug", IN_SWARM, "Docker daemon not answering", "DRIFT"),
             Row(
                 "node",
                 "bern",
@@ -209,7 +216,9 @@ def test_nodes_down_unreachable_and_gone_then_network_removed_and_recreated(fede
                 "down, active; host: unreachable over SSH (timed out)",
                 "DRIFT",
             ),
+            Row("swarm", "bern", IN_SWARM, "unreachable over SSH (timed out)", "DRIFT"),
             Row("node", "zurich", "ready, active", "down, active; host left the swarm", "DRIFT"),
+            left,
         ]
         unavailable = (
             "pending: no suitable node (3 nodes not available for new tasks; "

@@ -36,6 +36,9 @@ def test_every_script_is_strict():
         "leave",
         "node_remove",
         "node_set",
+        "probe",
+        "probe_inner",
+        "probe_verdict",
         "swarm_init",
     ]
     for name in SCRIPTS:

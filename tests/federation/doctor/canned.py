@@ -8,7 +8,7 @@ from typing import Any
 
 from federation import doctor
 from federation.config import StackSettings, validate
-from federation.doctor import Live, Probe, Row
+from federation.doctor import HostReport, Live, Row
 
 NODES = [
     {"name": "chuv", "host": "192.0.2.10", "role": "manager"},
@@ -113,7 +113,12 @@ SERVICES = [
 def in_sync() -> Live:
     """What the leader of the NODES federation reports when nothing drifted."""
     return Live(
-        swarm={"LocalNodeState": "active", "ControlAvailable": True, "NodeID": "id-chuv"},
+        swarm={
+            "LocalNodeState": "active",
+            "ControlAvailable": True,
+            "NodeID": "id-chuv",
+            "Cluster": {"ID": "cluster-1"},
+        },
         nodes=[node("chuv", "manager"), node("hug"), node("lille")],
         networks=[{"Name": "bridge", "Driver": "bridge", "Scope": "local"}, network()],
         services=[service(name, alias, role) for name, alias, role in SERVICES],
@@ -122,5 +127,16 @@ def in_sync() -> Live:
     )
 
 
-def drift(live: Live, **probes: Probe) -> list[Row]:
-    return [r for r in doctor.compare(settings(), live, probes) if r.status != "OK"]
+def member(alias: str, **over: Any) -> HostReport:
+    """What a worker of the NODES federation says about itself when nothing drifted."""
+    swarm: dict[str, Any] = {
+        "LocalNodeState": "active",
+        "NodeID": f"id-{alias}",
+        "RemoteManagers": [{"NodeID": "id-chuv", "Addr": "192.0.2.10:2377"}],
+    }
+    swarm.update(over)
+    return HostReport.from_swarm(swarm)
+
+
+def drift(live: Live, **reports: HostReport) -> list[Row]:
+    return [r for r in doctor.compare(settings(), live, reports) if r.status != "OK"]

@@ -8,11 +8,12 @@ from dataclasses import asdict
 import pytest
 
 from federation import doctor
-from federation.doctor import Live, Probe, Row
+from federation.doctor import HostReport, Live, Row
 from tests.federation.doctor.canned import (
     SERVICES,
     drift,
     in_sync,
+    member,
     network,
     node,
     portal,
@@ -62,8 +63,10 @@ def test_down_node_says_what_its_host_reports_and_its_task_is_not_running():
     live.nodes[1]["Status"]["State"] = "down"
     live.tasks[2]["Status"] = {"State": "pending", "Err": "no suitable node"}
     del live.tasks[2]["NodeID"]
-    assert drift(live, hug=Probe("host left the swarm")) == [
+    left = HostReport.from_swarm({"LocalNodeState": "inactive"})
+    assert drift(live, hug=left) == [
         Row("node", "hug", "ready, active", "down, active; host left the swarm", "DRIFT"),
+        Row("swarm", "hug", "active, in this swarm", "inactive (left the swarm)", "DRIFT"),
         Row(
             "tasks", "exareme-worker-hug", "1 running on hug", "pending: no suitable node", "DRIFT"
         ),
@@ -76,7 +79,7 @@ def test_missing_node_and_extra_nodes_sorted_by_address():
     live.nodes.append(node("zz", Description={"Hostname": "b-host"}, Status__Addr="10.0.0.9"))
     live.nodes.append(node("aa", Spec={"Labels": {}, "Role": "worker"}, Status__Addr="10.0.0.5"))
     live.tasks.pop()
-    rows = drift(live, lille=Probe("host: unreachable over SSH (timed out)"))
+    rows = drift(live, lille=HostReport("host: unreachable over SSH (timed out)"))
     assert rows == [
         Row(
             "node",
@@ -85,6 +88,7 @@ def test_missing_node_and_extra_nodes_sorted_by_address():
             "missing; host: unreachable over SSH (timed out)",
             "DRIFT",
         ),
+        Row("swarm", "lille", "active, in this swarm", "unreachable over SSH (timed out)", "DRIFT"),
         Row("extra node", "host-aa (10.0.0.5)", "absent", "ready, worker, no name label", "DRIFT"),
         Row("extra node", "b-host (10.0.0.9)", "absent", "ready, worker, name=zz", "DRIFT"),
         Row("tasks", "exareme-worker-lille", "1 running on lille", "none running", "DRIFT"),
@@ -118,10 +122,11 @@ def test_node_found_by_label_at_another_address():
 def test_untrusted_host_key_of_a_node_is_an_error_not_drift():
     live = in_sync()
     live.nodes[1]["Status"]["State"] = "down"
-    rows = drift(live, hug=Probe("host: host key mismatch", refused=True))
-    assert rows[0] == Row(
-        "node", "hug", "ready, active", "down, active; host: host key mismatch", "ERROR"
-    )
+    rows = drift(live, hug=HostReport("host: host key mismatch", refused=True))
+    assert rows[:2] == [
+        Row("node", "hug", "ready, active", "down, active; host: host key mismatch", "ERROR"),
+        Row("swarm", "hug", "active, in this swarm", "host key mismatch", "ERROR"),
+    ]
     assert doctor.exit_status(rows) == 2
 
 
@@ -341,3 +346,83 @@ def test_only_nodes_other_than_the_leader_that_are_not_ready_are_probed():
     live.nodes[1]["Status"]["State"] = "down"
     del live.nodes[2]
     assert [n.name for n in doctor.needs_probe(settings(), live)] == ["hug", "lille"]
+
+
+# --- what every node says about itself ---------------------------------------------------------
+
+
+def test_every_node_in_this_swarm_as_the_node_the_leader_lists_is_in_sync():
+    reports = {"hug": member("hug"), "lille": member("lille")}
+    rows = doctor.compare(settings(), in_sync(), reports)
+    assert {r.status for r in rows} == {"OK"}
+    assert [(r.check, r.subject) for r in rows[1:9]] == [
+        ("node", "chuv"),
+        ("role", "chuv"),
+        ("label", "chuv"),
+        ("node", "hug"),
+        ("swarm", "hug"),
+        ("role", "hug"),
+        ("label", "hug"),
+        ("node", "lille"),
+    ]
+    # A manager is matched by its cluster id (a worker has none: by its managers' node ids).
+    manager = HostReport.from_swarm(
+        {"LocalNodeState": "active", "NodeID": "id-hug", "Cluster": {"ID": "cluster-1"}}
+    )
+    assert drift(in_sync(), hug=manager) == []
+
+
+@pytest.mark.parametrize(
+    ("report", "actual"),
+    [
+        # The leader still lists the node ready (until its heartbeat expires): the host knows.
+        (member("hug", LocalNodeState="inactive"), "inactive (left the swarm)"),
+        (
+            member("hug", NodeID="id-other", RemoteManagers=[{"NodeID": "m9", "Addr": "x:2377"}]),
+            "active in another swarm (other managers) as node id-other",
+        ),
+        (
+            HostReport.from_swarm(
+                {"LocalNodeState": "active", "NodeID": "n2", "Cluster": {"ID": "cluster-9"}}
+            ),
+            "active in another swarm (cluster cluster-9) as node n2",
+        ),
+        (
+            member("hug", NodeID="id-new"),
+            "active in this swarm as node id-new; the control manager lists it as id-hug",
+        ),
+        (member("hug", LocalNodeState="pending"), "pending (joining)"),
+        (
+            member("hug", LocalNodeState="error", Error="rpc error: code = Unavailable"),
+            "error: rpc error: code = Unavailable",
+        ),
+        (HostReport("host: Docker daemon not answering"), "Docker daemon not answering"),
+    ],
+)
+def test_what_a_node_says_about_itself_is_reported_at_once(report, actual):
+    rows = drift(in_sync(), hug=report, lille=member("lille"))
+    assert rows == [Row("swarm", "hug", "active, in this swarm", actual, "DRIFT")]
+
+
+def test_a_locked_node_says_how_to_unlock_it():
+    [locked] = drift(in_sync(), hug=member("hug", LocalNodeState="locked"))
+    assert (locked.check, locked.actual, locked.fix) == ("swarm", "locked", "unlock it: see README")
+    leader = Live({"LocalNodeState": "locked"}, [], [], [], [], [])
+    [row] = doctor.compare(settings(), leader)
+    assert (row.subject, row.actual, row.status) == ("chuv (leader)", "locked", "DRIFT")
+    assert row.fix == "unlock it: see README"
+
+
+def test_the_control_manager_is_read_first_and_named_so():
+    nodes = [
+        {"name": "chuv", "host": "192.0.2.10", "role": "manager"},
+        {"name": "hug", "host": "198.51.100.21", "role": "manager"},
+        {"name": "lille", "host": "203.0.113.41", "role": "manager"},
+    ]
+    stack = settings(nodes=nodes, swarm={"controlManager": "hug"})
+    assert doctor.control_of(stack).name == "hug"
+    assert [n.name for n in doctor.ordered_nodes(stack)] == ["hug", "chuv", "lille"]
+    assert doctor.leader_of(stack).name == "chuv"
+    live = Live({"LocalNodeState": "inactive"}, [], [], [], [], [])
+    assert doctor.compare(stack, live)[0].subject == "hug (control manager)"
+    assert doctor.compare(settings(nodes=nodes), live)[0].subject == "chuv (leader)"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from federation import doctor
-from federation.doctor import Access, DoctorError, Probe, Result, SshError, cli, hosts
+from federation.doctor import Access, DoctorError, HostReport, Result, SshError, cli, hosts
 from tests.federation.doctor.canned import in_sync, settings
 
 
@@ -85,15 +87,104 @@ def test_unreachable_or_untrusted_host_in_a_probe_and_unreachable_leader(monkeyp
         raise error
         yield
 
+    def failing_open(self):
+        raise error
+
     monkeypatch.setattr(hosts, "connect", failing_connect)
-    monkeypatch.setattr(cli, "connect", failing_connect)
+    monkeypatch.setattr(cli.Connection, "open", failing_open)
     stack = settings()
     access = Access(stack.ssh, None)
-    assert doctor.probe(stack.nodes[1], access) == Probe(
+    assert doctor.probe(stack.nodes[1], access) == HostReport(
         "host: host key mismatch: ...", refused=True
     )
     with pytest.raises(DoctorError, match=r"leader: hug \(198.51.100.21:22\): host key mismatch"):
         doctor.diagnose(stack, access)
+
+
+class FakeHosts:
+    """Fake SSH connections per host: the leader answers with `live`, the others with their
+    `docker info`; an address in `down` is unreachable. Records connections and commands."""
+
+    def __init__(self, live, swarms: dict[str, Any], down: set[str] = frozenset()) -> None:
+        self.live, self.swarms, self.down = live, swarms, down
+        self.opened: list[str] = []
+        self.closed: list[str] = []
+        self.commands: dict[str, list[str]] = {}
+        self.lock = threading.Lock()
+        self.probe_lines: dict[str, str] = {}
+        self.verdict = ""
+        self.verdict_input = ""
+
+    def connection(self, node, access):
+        fake = self
+
+        class Conn:
+            where = f"{node.name} ({node.host}:22)"
+
+            def open(self) -> None:
+                with fake.lock:
+                    fake.opened.append(node.name)
+                if node.host in fake.down:
+                    time.sleep(0.2)  # every host is asked at once: the waits overlap
+                    raise SshError(self.where, "unreachable over SSH (timed out)")
+
+            def run(self, command: str, timeout=None, what=None) -> Result:
+                with fake.lock:
+                    fake.commands.setdefault(node.name, []).append(command)
+                if command.startswith("NODE="):  # probe.sh
+                    return Result(0, fake.probe_lines[node.name] + "\n", "")
+                if command.startswith("LEADER="):  # probe_verdict.sh, on the leader
+                    assert node.name == "chuv"
+                    fake.verdict_input = command
+                    return Result(1, fake.verdict, "")
+                if node.name == "chuv":
+                    if command == doctor.SWARM_COMMAND:
+                        return ok(fake.live.swarm)
+                    name = next(k for k, v in doctor.LEADER_COMMANDS.items() if v == command)
+                    return ok(getattr(fake.live, name))
+                return ok(fake.swarms[node.name])
+
+            def close(self) -> None:
+                with fake.lock:
+                    fake.closed.append(node.name)
+
+        conn = Conn()
+        conn.node = node  # type: ignore[attr-defined]
+        return conn
+
+
+def test_every_node_is_asked_itself_once_in_parallel_over_one_connection_each(monkeypatch):
+    live = in_sync()
+    swarms = {
+        "hug": {"LocalNodeState": "inactive"},  # left: the leader still lists it ready
+        "lille": {"LocalNodeState": "active", "NodeID": "id-lille", "RemoteManagers": []},
+    }
+    fake = FakeHosts(live, swarms)
+    monkeypatch.setattr(cli, "Connection", fake.connection)
+    stack = settings()
+    rows = [r for r in doctor.diagnose(stack, Access(stack.ssh, None)) if r.status != "OK"]
+    assert [(r.check, r.subject, r.actual) for r in rows] == [
+        ("swarm", "hug", "inactive (left the swarm)"),
+        # a worker that lists no manager of this swarm is in another one
+        ("swarm", "lille", "active in another swarm (other managers) as node id-lille"),
+    ]
+    assert sorted(fake.opened) == sorted(fake.closed) == ["chuv", "hug", "lille"]
+    assert fake.commands["hug"] == fake.commands["lille"] == [doctor.SWARM_COMMAND]
+
+
+def test_unreachable_nodes_are_reported_per_node_within_one_timeout(monkeypatch):
+    fake = FakeHosts(in_sync(), {}, down={"198.51.100.21", "lille-mip.example.org"})
+    monkeypatch.setattr(cli, "Connection", fake.connection)
+    stack = settings()
+    started = time.monotonic()
+    rows = doctor.diagnose(stack, Access(stack.ssh, None))
+    assert time.monotonic() - started < 0.35  # two 0.2 s waits, side by side
+    swarm_rows = [(r.subject, r.actual, r.status) for r in rows if r.check == "swarm"]
+    assert swarm_rows[1:] == [
+        ("hug", "unreachable over SSH (timed out)", "DRIFT"),
+        ("lille", "unreachable over SSH (timed out)", "DRIFT"),
+    ]
+    assert sorted(fake.closed) == ["chuv", "hug", "lille"]
 
 
 def test_a_listing_that_raced_with_a_change_is_read_again_once():
@@ -110,3 +201,45 @@ def test_a_listing_that_raced_with_a_change_is_read_again_once():
     answers[doctor.LEADER_COMMANDS["tasks"]] = Result(0, "WARNING: oops", "")
     with pytest.raises(DoctorError, match="reading the tasks printed no JSON"):
         doctor.read_live(FakeConnection(answers))  # type: ignore[arg-type]
+
+
+def test_probe_runs_on_every_node_over_its_connection_and_the_verdict_on_the_leader(monkeypatch):
+    swarms = {
+        name: {
+            "LocalNodeState": "active",
+            "NodeID": f"id-{name}",
+            "RemoteManagers": [{"NodeID": "id-chuv"}],
+        }
+        for name in ("hug", "lille")
+    }
+    fake = FakeHosts(in_sync(), swarms, down={"lille-mip.example.org"})
+    fake.probe_lines = {
+        "chuv": "chuv 192.0.2.10 ok 10.20.30.2",
+        "hug": "hug 198.51.100.21 connect 10.20.30.2:8500 nc: timed out",
+    }
+    fake.verdict = (
+        "chuv ok reaches exareme-keystore:8500 over mip-federation\n"
+        "hug fail no TCP connection to exareme-keystore:8500: VXLAN, UDP 4789 (gossip works)\n"
+    )
+    monkeypatch.setattr(cli, "Connection", fake.connection)
+    stack = settings()
+    rows = doctor.diagnose(stack, Access(stack.ssh, None), probe_deadline=5)
+    probes = [(r.subject, r.actual, r.status) for r in rows if r.check == "probe"]
+    assert probes == [
+        ("chuv", "reaches exareme-keystore:8500 over mip-federation", "OK"),
+        (
+            "hug",
+            "no TCP connection to exareme-keystore:8500: VXLAN, UDP 4789 (gossip works)",
+            "DRIFT",
+        ),
+        ("lille", "not probed: host unreachable over SSH (timed out)", "DRIFT"),
+    ]
+    assert all(
+        r.expected == "reaches exareme-keystore:8500 over mip-federation"
+        for r in rows
+        if r.check == "probe"
+    )
+    # the verdict got both lines; one connection per node served every command
+    assert fake.probe_lines["hug"] in fake.verdict_input
+    assert sorted(fake.opened) == ["chuv", "hug", "lille"]
+    assert [c[:5] for c in fake.commands["hug"]] == ["docke", "NODE="]

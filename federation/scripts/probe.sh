@@ -1,0 +1,41 @@
+# Data-plane probe, run on every node: prove the overlay carries traffic from this host to the
+# leader's side. A short-lived container on NETWORK (IMAGE: one the stack deploys, with busybox's
+# sh, nslookup and nc) runs INNER (probe_inner.sh): resolve TARGET by the overlay's DNS, then open a
+# TCP connection to TARGET:PORT, retrying for DEADLINE seconds. Inputs: NODE, LEADER (yes on the
+# leader), NETWORK, ENCRYPTED (true/false), IMAGE, INNER, TARGET, PORT, DEADLINE.
+# Prints one line, `NODE ADDR STAGE DETAIL` (STAGE: ok, state, attach, resolve, connect), that
+# probe_verdict.sh classifies with the leader's gossip peers. On failure, also says on stderr what
+# this host alone can tell, naming the likely port, and exits 20.
+# Leaves nothing behind: the container is removed (--rm, and again on exit or hang-up), and a
+# leftover of an interrupted run is removed first. Changes nothing else on the host.
+set -eu
+command -v docker >/dev/null 2>&1 || { echo "node $NODE: docker is not installed or not on PATH for $(id -un)" >&2; exit 10; }
+state=$(docker info --format '{{.Swarm.LocalNodeState}}') || { echo "node $NODE: cannot talk to the Docker daemon (is dockerd running, may $(id -un) use it?)" >&2; exit 11; }
+addr=$(docker info --format '{{.Swarm.NodeAddr}}')
+if [ "$state" != active ]; then
+  echo "$NODE ${addr:--} state $state"
+  echo "node $NODE: not in the swarm (state $state): control, TCP 2377 to the managers" >&2; exit 20
+fi
+name="mip-federation-probe-$NODE"
+docker rm -f "$name" >/dev/null 2>&1 || true
+trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT HUP INT TERM
+out=$(docker run --rm --name "$name" --label "mip-federation.probe=$NODE" --network "$NETWORK" \
+  --log-driver none --entrypoint /bin/sh "$IMAGE" -c "$INNER" probe "$TARGET" "$PORT" "$DEADLINE" 2>&1) || true
+line=$(printf '%s\n' "$out" | grep -E '^(ok|resolve|connect) ' | tail -n 1) || true
+[ -n "$line" ] || line="attach $(printf '%s' "$out" | tr '\n' ' ' | cut -c 1-300)"
+echo "$NODE $addr $line"
+set -f; set -- $line
+stage=$1; shift; detail=$*
+[ "$stage" != ok ] || exit 0
+case "$stage:$LEADER:$detail" in
+  attach:*) cause="no probe container on $NETWORK: $detail" ;;
+  *:yes:*) cause="$TARGET:$PORT does not answer on the leader itself ($stage $detail): is its service running?" ;;
+  resolve:*) cause="$TARGET not resolved: gossip, TCP+UDP 7946 (the node never learnt its address)" ;;
+  *refused*) cause="$TARGET:$PORT refused the connection ($detail): the overlay works, the service does not listen" ;;
+  *)
+    vxlan="VXLAN, UDP 4789"
+    [ "$ENCRYPTED" != true ] || vxlan="ESP, IP protocol 50, or UDP 4789 (VXLAN inside ESP)"
+    cause="no TCP connection to $TARGET:$PORT ($detail): $vxlan, or gossip, TCP+UDP 7946 if the leader's gossip lost this node (python -m federation.doctor STACK --probe tells which)" ;;
+esac
+echo "node $NODE ($addr): the overlay $NETWORK carries no traffic to the leader's side: $cause" >&2
+exit 20

@@ -1,0 +1,184 @@
+"""The data-plane probe's scripts, run by a real shell against a fake `docker`: what each node's
+probe.sh reports and leaves behind, and how probe_verdict.sh classifies a failure by port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from federation.config import NetworkSettings, NodeSettings
+from federation.probe import parse_verdict, probe_script, verdict_script
+
+LEADER = NodeSettings(name="chuv", host="192.0.2.10", role="manager")
+HUG = NodeSettings(name="hug", host="192.0.2.11", role="worker")
+PLAIN = NetworkSettings(encrypted=False)
+ENCRYPTED = NetworkSettings(encrypted=True)
+
+# A `docker` that logs its arguments, answers `docker info`, prints $FAKE_RUN for `docker run`
+# and, for `docker network inspect`, the next line of $FAKE_PEERS (one sample per call).
+FAKE_DOCKER = """#!/bin/sh
+printf '%s\n' "$*" | tr '\n' ' ' | sed 's/ $//' >> "$FAKE_LOG"; echo >> "$FAKE_LOG"
+case "$1 $2" in
+  "info --format")
+    case "$3" in *LocalNodeState*) echo "$FAKE_STATE" ;; *NodeAddr*) echo 192.0.2.11 ;; esac ;;
+  "network inspect")
+    n=$(grep -c '^network inspect' "$FAKE_LOG")
+    printf '%s\\n' "$FAKE_PEERS" | sed -n "${n}p" ;;
+  run*) printf '%s\\n' "$FAKE_RUN"; exit "${FAKE_RUN_CODE:-0}" ;;
+esac
+"""
+
+
+def fake_env(tmp_path: Path, **values: str) -> dict[str, str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    docker = bin_dir / "docker"
+    docker.write_text(FAKE_DOCKER)
+    docker.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "FAKE_LOG": str(tmp_path / "docker.log"),
+        "FAKE_STATE": "active",
+        "FAKE_RUN": "",
+        "FAKE_PEERS": "",
+    }
+    env.update(values)
+    return env
+
+
+def run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True)
+
+
+# --- probe.sh, on each node --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("docker_run", "line", "cause"),
+    [
+        ("ok 10.20.30.2", "hug 192.0.2.11 ok 10.20.30.2", None),
+        (
+            "connect 10.20.30.2:8500 nc: timed out",
+            "hug 192.0.2.11 connect 10.20.30.2:8500 nc: timed out",
+            "VXLAN, UDP 4789, or gossip, TCP+UDP 7946 if the leader's gossip lost this node",
+        ),
+        (
+            "resolve exareme-keystore",
+            "hug 192.0.2.11 resolve exareme-keystore",
+            "exareme-keystore not resolved: gossip, TCP+UDP 7946",
+        ),
+        (
+            "docker: Error response from daemon: network mip-federation not found.",
+            "hug 192.0.2.11 attach docker: Error response from daemon: network mip-federation "
+            "not found.",
+            "no probe container on mip-federation: docker: Error response",
+        ),
+    ],
+)
+def test_probe_prints_its_line_and_names_the_likely_port(tmp_path, docker_run, line, cause):
+    env = fake_env(tmp_path, FAKE_RUN=docker_run)
+    result = run(probe_script(HUG, PLAIN, "hashicorp/consul:1.15.4", 5, leader=False), env)
+    assert result.stdout.splitlines() == [line]
+    if cause is None:
+        assert result.returncode == 0 and result.stderr == ""
+    else:
+        assert result.returncode == 20
+        assert result.stderr.startswith("node hug (192.0.2.11): the overlay mip-federation ")
+        assert cause in result.stderr
+    calls = (tmp_path / "docker.log").read_text().splitlines()
+    # A leftover of an interrupted run is removed first, the container again on exit.
+    removals = [c for c in calls if c == "rm -f mip-federation-probe-hug"]
+    assert len(removals) == 2 and calls[-1] == removals[-1]
+    [docker_run_call] = [c for c in calls if c.startswith("run ")]
+    assert docker_run_call.startswith(
+        "run --rm --name mip-federation-probe-hug --label mip-federation.probe=hug "
+        "--network mip-federation --log-driver none --entrypoint /bin/sh "
+        "hashicorp/consul:1.15.4 -c "
+    )
+    assert docker_run_call.endswith(" probe exareme-keystore 8500 5")
+
+
+def test_probe_on_an_encrypted_overlay_names_esp(tmp_path):
+    env = fake_env(tmp_path, FAKE_RUN="connect 10.20.30.2:8500 nc: timed out")
+    result = run(probe_script(HUG, ENCRYPTED, "consul", 5, leader=False), env)
+    assert "ESP, IP protocol 50, or UDP 4789 (VXLAN inside ESP)" in result.stderr
+
+
+def test_probe_of_a_node_out_of_the_swarm_or_of_the_leader(tmp_path):
+    env = fake_env(tmp_path, FAKE_STATE="inactive")
+    result = run(probe_script(HUG, PLAIN, "consul", 5, leader=False), env)
+    assert result.stdout == "hug 192.0.2.11 state inactive\n" and result.returncode == 20
+    assert "control, TCP 2377" in result.stderr
+    assert "run " not in (tmp_path / "docker.log").read_text()  # no container at all
+    env = fake_env(tmp_path, FAKE_RUN="resolve exareme-keystore")
+    result = run(probe_script(LEADER, PLAIN, "consul", 5, leader=True), env)
+    assert "does not answer on the leader itself" in result.stderr
+
+
+# --- probe_verdict.sh, on the leader ------------------------------------------------------------
+
+OK = {"chuv": "chuv 192.0.2.10 ok 10.20.30.2", "hug": "hug 192.0.2.11 ok 10.20.30.2"}
+TIMED_OUT = "connect 10.20.30.2:8500 nc: timed out"
+
+
+def verdict(tmp_path, results: dict[str, str], peers: list[str], network=PLAIN, samples=2):
+    env = fake_env(tmp_path, FAKE_PEERS="\n".join(peers))
+    script = verdict_script(LEADER, network, list(results.values()), samples)
+    result = run(script, env)
+    verdicts = parse_verdict(result.stdout)
+    assert list(verdicts) == list(results)
+    return result.returncode, {n: (v.status, v.message) for n, v in verdicts.items()}
+
+
+def test_verdict_all_ok(tmp_path):
+    code, verdicts = verdict(tmp_path, OK, ["192.0.2.10 192.0.2.11"])
+    assert code == 0
+    assert verdicts["hug"] == ("ok", "reaches exareme-keystore:8500 over mip-federation")
+
+
+@pytest.mark.parametrize(
+    ("hug", "peers", "network", "cause"),
+    [
+        # Gossip works (hug is among the leader's peers) but nothing crosses: VXLAN.
+        (TIMED_OUT, ["192.0.2.10 192.0.2.11"] * 2, PLAIN, "VXLAN, UDP 4789 (gossip works)"),
+        # The same on an encrypted overlay: VXLAN travels inside ESP.
+        (TIMED_OUT, ["192.0.2.10 192.0.2.11"] * 2, ENCRYPTED, "ESP, IP protocol 50, or UDP 4789"),
+        # The leader's gossip lost hug, even in one sample only (it flaps): 7946.
+        (TIMED_OUT, ["192.0.2.10 192.0.2.11", "192.0.2.10"], PLAIN, "gossip, TCP+UDP 7946"),
+        (TIMED_OUT, ["192.0.2.10", "192.0.2.10"], ENCRYPTED, "gossip, TCP+UDP 7946"),
+        # Never learnt the keystore's address: gossip.
+        ("resolve exareme-keystore", ["192.0.2.10"], PLAIN, "not resolved: gossip, TCP+UDP 7946"),
+        ("state inactive", ["192.0.2.10"], PLAIN, "control, TCP 2377"),
+        (
+            "connect 10.20.30.2:8500 nc: can't connect to remote host: Connection refused",
+            ["192.0.2.10 192.0.2.11"] * 2,
+            PLAIN,
+            "the overlay works, the service does not listen",
+        ),
+    ],
+)
+def test_verdict_names_the_likely_port(tmp_path, hug, peers, network, cause):
+    results = {"chuv": OK["chuv"], "hug": f"hug 192.0.2.11 {hug}"}
+    code, verdicts = verdict(tmp_path, results, peers, network)
+    assert code == 1
+    assert verdicts["chuv"][0] == "ok"
+    status, message = verdicts["hug"]
+    assert status == "fail" and cause in message, message
+
+
+def test_a_leader_that_does_not_answer_itself_makes_the_others_unknown(tmp_path):
+    results = {"chuv": "chuv 192.0.2.10 resolve exareme-keystore", "hug": OK["hug"]}
+    results["hug"] = f"hug 192.0.2.11 {TIMED_OUT}"
+    code, verdicts = verdict(tmp_path, results, ["192.0.2.10 192.0.2.11"] * 2)
+    assert code == 1
+    assert verdicts["chuv"][0] == "fail" and "on the leader itself" in verdicts["chuv"][1]
+    assert verdicts["hug"][0] == "unknown"
+
+
+def test_parse_verdict_ignores_other_lines():
+    parsed = parse_verdict("chuv ok reaches it\nnoise\nhug fail gossip, TCP+UDP 7946\n")
+    assert {n: v.status for n, v in parsed.items()} == {"chuv": "ok", "hug": "fail"}
+    assert parsed["hug"].message == "gossip, TCP+UDP 7946"
