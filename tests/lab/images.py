@@ -1,10 +1,13 @@
 """Stand-in images, built locally (no internet) and pushed to the lab's registry (registry.py).
 
-All images share one layer: Debian's static busybox with its applet links and the entrypoints in
-standin/. They differ by entrypoint: the MIP services serve a small page on their port forever;
-mip-lab/busybox idles or runs the command it is given. Their stop signal is SIGKILL, so stopping a
-task or container is immediate. Builds are deterministic: the same name gets the same image ID
-and manifest digest on every run (on a machine with the same busybox-static).
+All images share one layer: Debian's static busybox with its applet links and the scripts in
+standin/ (as /lab/NAME, without ".sh"). They differ by entrypoint: the MIP services behave like
+the real images where the program's wiring matters (the Consul keystore's KV API, Exareme's
+registration and the master's wait for its workers, the portal reaching EXAREME_URL; see
+tests/lab/README.md); mip-lab/busybox idles or runs the command it is given. Their stop signal
+is SIGKILL, so stopping a task or container is immediate. Builds are deterministic: the same name
+gets the same image ID and manifest digest on every run (on a machine with the same
+busybox-static).
 """
 
 import functools
@@ -104,7 +107,7 @@ def role(image: str) -> str:
 def entrypoint(role_: str) -> list[str]:
     if role_ == "busybox":
         return ["/lab/busybox-entry"]
-    return ["/lab/standin", role_, str(PORTS[role_])]
+    return [f"/lab/{role_}", str(PORTS[role_])]
 
 
 def _add(
@@ -119,7 +122,7 @@ def _layer() -> bytes:
     applets = subprocess.run([BUSYBOX, "--list-full"], check=True, capture_output=True, text=True)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as layer:
-        for directory in ("bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "lab", "root", "www"):
+        for directory in ("bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "lab", "root", "run"):
             _add(layer, directory, tarfile.DIRTYPE, 0o755)
         _add(layer, "tmp", tarfile.DIRTYPE, 0o1777)
         with open(BUSYBOX, "rb") as binary:
@@ -128,14 +131,8 @@ def _layer() -> bytes:
             _add(layer, applet, tarfile.SYMTYPE, 0o777, link="/bin/busybox")
         _add(layer, "etc/passwd", tarfile.REGTYPE, 0o644, b"root:x:0:0:root:/root:/bin/sh\n")
         _add(layer, "etc/group", tarfile.REGTYPE, 0o644, b"root:x:0:\n")
-        for script in ("standin", "busybox-entry"):
-            _add(
-                layer,
-                f"lab/{script}",
-                tarfile.REGTYPE,
-                0o755,
-                (STANDIN / f"{script}.sh").read_bytes(),
-            )
+        for script in sorted(STANDIN.glob("*.sh")):
+            _add(layer, f"lab/{script.stem}", tarfile.REGTYPE, 0o755, script.read_bytes())
     return buffer.getvalue()
 
 

@@ -162,7 +162,8 @@ class Lab:
         return state
 
     def _ensure_registry(self, state: State, images: Iterable[str] = ()) -> None:
-        """Start the registry unless it runs; push the stand-ins it does not have."""
+        """Start the registry unless it runs; push the stand-ins it does not have, or has in an
+        older build (a lab left up across a change of the stand-ins' scripts)."""
         names = {
             name.reference: name
             for name in map(self._parse, (*images_.STANDIN_IMAGES, *state.images, *images))
@@ -172,10 +173,15 @@ class Lab:
                 log(f"the {self.prefix} registry is not running: starting it again")
             state.registry = registry_.start(self._registry)
             state.save(self.state_file)
-        missing = [name for name in names.values() if not registry_.digest(self._registry, name)]
+        build = images_.Build()
+        missing = [
+            name
+            for name in names.values()
+            if registry_.digest(self._registry, name) != build.image(name.role).manifest_digest
+        ]
         if missing:
             started = time.monotonic()
-            registry_.push(self._registry, images_.Build(), missing)
+            registry_.push(self._registry, build, missing)
             took = time.monotonic() - started
             log(f"pushed {len(missing)} image(s) to {self.registry} in {took:.2f}s")
         state.images = sorted(names)

@@ -5,11 +5,14 @@ import gzip
 import hashlib
 import io
 import json
+import shutil
+import subprocess
 import tarfile
 
 import pytest
 
-from tests.lab.images import STANDIN_IMAGES, Build, ImageName, ImageNameError, parse
+from tests.lab.images import STANDIN_IMAGES, Build, ImageName, ImageNameError, entrypoint, parse
+from tests.lab.paths import STANDIN
 
 REGISTRY = "10.231.9.1:5000"
 
@@ -80,4 +83,21 @@ def test_the_layer_is_the_gzipped_diff() -> None:
     assert "sha256:" + hashlib.sha256(layer).hexdigest() == build.diff_id
     with tarfile.open(fileobj=io.BytesIO(layer)) as tar:
         names = set(tar.getnames())
-    assert {"bin/busybox", "bin/sh", "lab/standin", "lab/busybox-entry"} <= names
+    scripts = {"lab/consul", "lab/exareme", "lab/portal", "lab/http", "lab/busybox-entry"}
+    assert {"bin/busybox", "bin/sh", "usr/bin/nc", "bin/base64", *scripts} <= names
+    for role in set(STANDIN_IMAGES.values()):
+        assert entrypoint(role)[0].lstrip("/") in names
+
+
+def test_standin_scripts_pass_shellcheck() -> None:
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        pytest.fail("shellcheck is not installed (.ci/run installs it)")
+    # SC2154: the handlers use the variables that http.sh's read_request sets.
+    scripts = sorted(str(script) for script in STANDIN.glob("*.sh"))
+    result = subprocess.run(
+        [shellcheck, "--shell=sh", "--severity=warning", "--exclude=SC2154", "--", *scripts],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
