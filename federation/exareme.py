@@ -17,7 +17,18 @@ from federation.config import ExaremeSettings, NodeSettings
 KEYSTORE_SERVICE = "exareme-keystore"
 KEYSTORE_PORT = 8500
 MASTER_SERVICE = "exareme-master"
-KEYSTORE_ARGS = ["agent", "-server", "-bootstrap", "-client=0.0.0.0"]
+# Overlay address Exareme takes for itself (bootstrap.sh: `ifconfig | grep '10.20'`); the keystore
+# binds to its own. A swarm task also has a docker_gwbridge address, and Consul (since 0.6) refuses
+# to start with two private IPv4 addresses and no -bind ("Multiple private IPv4 addresses found";
+# hashicorp/consul#8436, #3790).
+EXAREME_OVERLAY = "10.20.0.0/16"
+KEYSTORE_ARGS = [
+    "agent",
+    "-server",
+    "-bootstrap",
+    "-client=0.0.0.0",
+    f'-bind={{{{ GetAllInterfaces | include "network" "{EXAREME_OVERLAY}" | attr "address" }}}}',
+]
 
 
 def go_duration(nanoseconds: int) -> str:
@@ -137,7 +148,8 @@ class Exareme(pulumi.ComponentResource):
         password = self._args.ldsm_passwords.get(node.name)
         if password is None:
             pulumi.log.warn(
-                f"ldsmPasswords.{node.name}: not set; RAWPASSWORD will be empty "
+                f"ldsmPasswords.{node.name}: not set; RAWPASSWORD will be empty, and the "
+                "Exareme image exits at start without it "
                 f"(pulumi config set --secret --path 'ldsmPasswords.{node.name}' ...)"
             )
         return {

@@ -31,6 +31,11 @@ class Federation:
 
     def deploy(self, config: dict[str, Any], secrets: dict[str, Any] | None = None) -> DeployResult:
         secrets = secrets or {}
+        if "ldsmPasswords" not in secrets:
+            # The Exareme image exits at start when RAWPASSWORD is empty (bootstrap.sh).
+            nodes = [n for n in config.get("nodes", []) if isinstance(n, dict) and "name" in n]
+            passwords = {n["name"]: f"ldsm-pw-{n['name']}" for n in nodes}
+            secrets = {**secrets, "ldsmPasswords": passwords}
         values = {**config, **secrets}
         engine_config = {
             f"mip-federation:{k}": v if isinstance(v, str) else json.dumps(v)

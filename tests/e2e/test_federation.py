@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import running_tasks, sh, swarm_nodes, swarm_state, wait_for
+from tests.lab.exareme_check import is_working, master_answer, portal_answer, reports_all
 
 pytestmark = pytest.mark.lab
 
@@ -40,12 +41,14 @@ def test_one_manager_three_workers_deploy_redeploy_remove_destroy(federation):
     assert result.ok, result.errors
 
     # Roles and name labels, as the leader sees them.
+    host = {i: lab.host(i).name for i in range(1, 6)}
+    leader_ip = lab.host(1).ip
     nodes = swarm_nodes(lab)
     assert {h: (n["role"], n["name"], n["state"]) for h, n in nodes.items()} == {
-        "mip1": ("manager", "chuv", "ready"),
-        "mip2": ("worker", "hug", "ready"),
-        "mip3": ("worker", "bern", "ready"),
-        "mip4": ("worker", "zurich", "ready"),
+        host[1]: ("manager", "chuv", "ready"),
+        host[2]: ("worker", "hug", "ready"),
+        host[3]: ("worker", "bern", "ready"),
+        host[4]: ("worker", "zurich", "ready"),
     }
 
     # The network with the configured subnet and gateway (unencrypted in this lab variant).
@@ -62,46 +65,44 @@ def test_one_manager_three_workers_deploy_redeploy_remove_destroy(federation):
     workers = {f"exareme-worker-{n}" for n in FOUR[1:]}
     tasks = services_running(lab, EXPECTED_SERVICES | workers)
     assert {s: node for s, (_, node) in tasks.items()} == {
-        "exareme-keystore": "mip1",
-        "exareme-master": "mip1",
-        "exareme-worker-hug": "mip2",
-        "exareme-worker-bern": "mip3",
-        "exareme-worker-zurich": "mip4",
+        "exareme-keystore": host[1],
+        "exareme-master": host[1],
+        "exareme-worker-hug": host[2],
+        "exareme-worker-bern": host[3],
+        "exareme-worker-zurich": host[4],
     }
 
-    # The Exareme stand-in answers on the master's host-mode port, seen from another hospital.
-    page = wait_for(
-        lambda: lab.run(2, "timeout 5 wget -qO- http://10.231.0.11:9090/", check=False).stdout,
-        what="Exareme master on 10.231.0.11:9090",
-    )
-    assert "NODE_NAME=chuv" in page and "MASTER_FLAG=master" in page
+    # Working: the master (host-mode port on the leader) reports every hospital's worker
+    # reachable over the overlay, and the portal's EXAREME_URL leads to that answer.
+    wait_for(lambda: is_working(lab, 1, FOUR), timeout=60, what="a working federation")
+    answer = master_answer(lab, 1)
+    assert answer is not None and answer["master"] == "chuv"
+    assert answer["workers_wait"] == 3
+    assert sorted(w["name"] for w in answer["workers"]) == ["bern", "hug", "zurich"]
+    assert all(w["address"].startswith("10.20.30.") for w in answer["workers"])
+    assert reports_all(portal_answer(lab, 1), FOUR)
 
-    # A task on one host reaches a task on another over the overlay, by service name (dnsrr).
-    lab.run(2, "docker run -d --name probe --network mip-federation mip-lab/busybox:1 sleep 600")
-    reply = wait_for(
-        lambda: (
-            lab.run(
-                2,
-                "docker exec probe timeout 5 wget -qO- http://exareme-worker-bern:9090/",
-                check=False,
-            ).stdout
-        ),
-        what="probe on mip2 reaching exareme-worker-bern on mip3 over the overlay",
+    # Each worker registered its own overlay address under its node name in the keystore,
+    # which it reaches by name (exareme-keystore:8500) over the overlay.
+    overlay = sh(
+        lab,
+        3,
+        "docker inspect $(docker ps -q -f name=exareme-worker-bern) --format "
+        "'{{(index .NetworkSettings.Networks \"mip-federation\").IPAddress}}'",
     )
-    assert "NODE_NAME=bern" in reply
-    keystore = lab.run(
+    registered = sh(
+        lab,
         3,
         "docker exec $(docker ps -q -f name=exareme-worker-bern) "
-        "timeout 5 wget -qO- http://exareme-keystore:8500/",
-        check=False,
-    ).stdout
-    assert "consul" in keystore
-    lab.run(2, "docker rm -f probe")
+        "wget -qO- http://exareme-keystore:8500/v1/kv/active_workers/bern?raw",
+    )
+    assert registered == overlay
+    assert {"name": "bern", "address": overlay, "reachable": True} in answer["workers"]
 
     # The portal container, outside the swarm, points at the master.
     env = sh(lab, 1, "docker inspect mip-federation-portal --format '{{json .Config.Env}}'")
-    assert "EXAREME_URL=http://10.231.0.11:9090/mining/query" in env
-    assert result.outputs["exaremeUrl"] == "http://10.231.0.11:9090/mining/query"
+    assert f"EXAREME_URL=http://{leader_ip}:9090/mining/query" in env
+    assert result.outputs["exaremeUrl"] == f"http://{leader_ip}:9090/mining/query"
     assert result.outputs["swarmId"] == sh(lab, 1, "docker info --format '{{.Swarm.Cluster.ID}}'")
 
     # Redeploy: nothing runs, nothing restarts.
@@ -122,7 +123,9 @@ def test_one_manager_three_workers_deploy_redeploy_remove_destroy(federation):
     assert deletes == ["exareme-worker-zurich", "node-zurich", "join-zurich"]
     changed = {o["name"] for o in removed.operations if o["op"] not in ("same", "delete")}
     assert changed == {"exareme-master"}, "only EXA_WORKERS_WAIT changes on the master"
-    assert "mip4" not in swarm_nodes(lab)
+    assert host[4] not in swarm_nodes(lab)
+    # The master restarts with EXA_WORKERS_WAIT=2 and, finding itself registered, does not wait.
+    wait_for(lambda: is_working(lab, 1, FOUR[:3]), timeout=60, what="working without zurich")
     assert swarm_state(lab, 4) == "inactive"
 
     # Destroy: every host out of any swarm, nothing left.
@@ -142,21 +145,22 @@ def test_three_managers_two_workers_with_the_encrypted_network(federation):
     result = federation.deploy(config)
     assert result.ok, result.errors
 
+    host = {i: lab.host(i).name for i in range(1, 6)}
     nodes = swarm_nodes(lab)
     assert {h: (n["role"], n["name"]) for h, n in nodes.items()} == {
-        "mip1": ("manager", "chuv"),
-        "mip2": ("manager", "hug"),
-        "mip3": ("manager", "bern"),
-        "mip4": ("worker", "zurich"),
-        "mip5": ("worker", "basel"),
+        host[1]: ("manager", "chuv"),
+        host[2]: ("manager", "hug"),
+        host[3]: ("manager", "bern"),
+        host[4]: ("worker", "zurich"),
+        host[5]: ("worker", "basel"),
     }
     status = sh(lab, 1, "docker node ls --format '{{.Hostname}} {{.ManagerStatus}}'")
     assert sorted(line.strip() for line in status.splitlines()) == [
-        "mip1 Leader",
-        "mip2 Reachable",
-        "mip3 Reachable",
-        "mip4",
-        "mip5",
+        f"{host[1]} Leader",
+        f"{host[2]} Reachable",
+        f"{host[3]} Reachable",
+        host[4],
+        host[5],
     ]
 
     options = sh(lab, 1, "docker network inspect mip-federation --format '{{json .Options}}'")
@@ -165,15 +169,17 @@ def test_three_managers_two_workers_with_the_encrypted_network(federation):
         "com.docker.network.driver.overlay.vxlanid_list": "10203000",
     }
 
+    # Tasks only: this kernel carries no traffic on an encrypted overlay (no ESP), so the workers
+    # on other hosts cannot reach the keystore, and the federation cannot be working here.
     workers = {f"exareme-worker-{n}" for n in names[1:]}
     tasks = services_running(lab, EXPECTED_SERVICES | workers)
     assert {s: node for s, (_, node) in tasks.items()} == {
-        "exareme-keystore": "mip1",
-        "exareme-master": "mip1",
-        "exareme-worker-hug": "mip2",
-        "exareme-worker-bern": "mip3",
-        "exareme-worker-zurich": "mip4",
-        "exareme-worker-basel": "mip5",
+        "exareme-keystore": host[1],
+        "exareme-master": host[1],
+        "exareme-worker-hug": host[2],
+        "exareme-worker-bern": host[3],
+        "exareme-worker-zurich": host[4],
+        "exareme-worker-basel": host[5],
     }
 
     gone = federation.destroy()
