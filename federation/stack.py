@@ -27,6 +27,7 @@ class Federation(pulumi.ComponentResource):
         super().__init__("mip-federation:index:Federation", name, None, opts)
         settings = config.settings
         leader = config.leader
+        control = config.control_manager
         ssh = SshAccess.from_config(config)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -36,16 +37,22 @@ class Federation(pulumi.ComponentResource):
                 leader,
                 config.followers,
                 ssh,
+                control=control,
                 managers=config.managers,
                 token_rotation=settings.swarm.join_token_rotation,
                 autolock=settings.swarm.autolock,
             ),
             child,
         )
+        # The swarm's objects (network, services) through the control manager. One provider
+        # resource whatever the manager: a change of swarm.controlManager changes its host, which
+        # pulumi-docker's DiffConfig (the bridge's, no ForcesProviderReplace) makes an in-place
+        # update that keeps the provider's id, so no service is replaced (README: "Losing the
+        # lead manager"). Its name stays `leader-docker`: a rename would be a new provider.
         leader_docker = docker.Provider(
             "leader-docker",
-            host=ssh.docker_host(leader),
-            ssh_opts=ssh.docker_ssh_opts(leader),
+            host=ssh.docker_host(control),
+            ssh_opts=ssh.docker_ssh_opts(control),
             opts=child,
         )
         network = FederationNetwork(
@@ -75,9 +82,17 @@ class Federation(pulumi.ComponentResource):
         )
         self.portal_url = None
         if settings.portal.enabled:
+            # The portal is a container on the leader's own engine, outside the swarm: its
+            # provider stays on the leader whichever manager controls the swarm.
+            portal_docker = docker.Provider(
+                "portal-docker",
+                host=ssh.docker_host(leader),
+                ssh_opts=ssh.docker_ssh_opts(leader),
+                opts=child,
+            )
             Portal(
                 "portal",
-                PortalArgs(settings.portal, self.exareme_url, leader_docker, exareme),
+                PortalArgs(settings.portal, self.exareme_url, portal_docker, exareme),
                 child,
             )
             self.portal_url = f"http://{host_port(leader.swarm_addr, settings.portal.port)}/"

@@ -110,8 +110,10 @@ class Swarm(pulumi.ComponentResource):
             "manager": current.apply(lambda t: t["managerToken"]),
         }
 
+        # The request offers the control manager first (Docker dials it); the script's list is
+        # in stack order, so switching swarm.controlManager changes no join's command.
         addrs = manager_addrs(control, managers)
-        addr_list = " ".join(addrs)
+        addr_list = " ".join(host_port(m.swarm_addr, SWARM_PORT) for m in managers)
         for node in args.followers:
             request = tokens[node.role].apply(
                 lambda token, n=node: join_request(n, addrs, token)  # type: ignore[misc]

@@ -197,6 +197,7 @@ def test_changing_the_ssh_user_changes_every_command_connection_and_the_provider
     assert diff.changed == {
         **{key: {"connection.user"} for key in ALL_COMMANDS},
         (PROVIDER, "leader-docker"): {"host"},
+        (PROVIDER, "portal-docker"): {"host"},
     }
 
 
@@ -238,6 +239,7 @@ def test_moving_the_key_file_also_changes_the_provider_ssh_options(prod, tmp_pat
     assert diff.changed == {
         **{key: {"connection.privateKey"} for key in ALL_COMMANDS},
         (PROVIDER, "leader-docker"): {"sshOpts"},
+        (PROVIDER, "portal-docker"): {"sshOpts"},
     }
 
 

@@ -8,7 +8,9 @@ def test_portal_runs_on_the_leader_engine_and_points_at_exareme(run, config):
     ev = run(config)
     portal = ev.named("portal-backend")
     assert portal.typ == "docker:index/container:Container"
-    assert "leader-docker" in (portal.provider or "")
+    assert "portal-docker" in (portal.provider or "")
+    provider = ev.named("portal-docker").plain
+    assert provider["host"] == "ssh://mipadmin@192.0.2.10:22", "the leader's engine"
     plain = portal.plain
     assert plain["image"] == "hbpmip/portal-backend:2.5.4"
     assert "EXAREME_URL=http://192.0.2.10:9090/mining/query" in plain["envs"]
