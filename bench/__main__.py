@@ -17,34 +17,55 @@ from pathlib import Path
 from typing import Any
 
 from bench import evalcost, machine, report
-from bench.floor import Floor
+from bench.floor import AddFloor, Floor
 from bench.runner import TOOL_KEYS, Options, Sample, log, run_all
 from bench.spec import PREFIX, SUBNET
 from bench.tools.ansible import TARGET_PYTHON, ansible_bin
+from tests.engine.runner import default_parallel
 from tests.lab import Lab
 
 ROOT = Path(__file__).resolve().parents[1]
 METHOD = Path(__file__).with_name("method.md")
+# What the numbers say, written from a run's measurements (kept apart from the method).
+ANALYSIS = Path(__file__).with_name("analysis.md")
 
 
 def _ints(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
+def _sizes(text: str) -> dict[int, int]:
+    pairs = [part.split(":") for part in text.split(",") if part.strip()]
+    return {int(size): int(runs) for size, runs in pairs}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--workers", type=_ints, default=[3, 9], help="sizes N (1 manager + N)")
+    parser.add_argument("--workers", type=_ints, default=[3, 9, 29], help="sizes N (1 manager + N)")
     parser.add_argument("--runs", type=int, default=3, help="runs per tool and size (>= 3)")
     parser.add_argument(
         "--only",
         default="program,ansible,manual",
-        help="tools: program, ansible (default forks and forks = N+1), manual",
+        help="tools: program (default --parallel and unbounded), ansible (default forks and "
+        "forks = N+1), manual",
     )
     parser.add_argument(
-        "--eval-sizes", type=_ints, default=[10, 100, 500], help="hospitals for the mocks cost"
+        "--peer-runs",
+        type=_sizes,
+        default={},
+        help="fewer runs of (b) and (c) at some sizes, e.g. 29:1 (SIZE:RUNS,...)",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="N=3, 1 run, evaluation cost for 10 and 100 only"
+        "--forks-sizes",
+        type=_ints,
+        default=None,
+        help="sizes at which (b) also runs with forks = N+1 (default: every size above 4)",
+    )
+    parser.add_argument(
+        "--eval-sizes", type=_ints, default=[30, 100, 500], help="hospitals for the mocks cost"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="N=3, 1 run, evaluation cost for 30 and 100 only"
     )
     parser.add_argument("--out", type=Path, help="default docs/benchmarks.md (quick: workdir)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "mip-bench")
@@ -102,7 +123,12 @@ def _revision() -> str:
 
 def _sample(data: dict[str, Any]) -> Sample:
     floor = data.pop("floor")
-    return Sample(**data, floor=Floor(**floor) if floor else None)
+    add_floor = data.pop("add_floor", None)
+    return Sample(
+        **data,
+        floor=Floor(**floor) if floor else None,
+        add_floor=AddFloor(**add_floor) if add_floor else None,
+    )
 
 
 def _save(
@@ -121,10 +147,19 @@ def _write_report(
     out: Path, samples: list[Sample], costs: list[evalcost.EvalCost], meta: dict[str, Any]
 ) -> None:
     run = report.Run(meta["command"], datetime.fromisoformat(meta["started"]), meta["minutes"])
-    text = report.render(samples, costs, meta["machine"], run, METHOD.read_text())
+    analysis = ANALYSIS.read_text() if ANALYSIS.exists() else ""
+    text = report.render(samples, costs, meta["machine"], run, METHOD.read_text(), meta, analysis)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     log(f"wrote {out}")
+
+
+def _parallel_derivation() -> str:
+    configured = os.environ.get("PULUMI_PARALLEL", "")
+    if configured.strip().isdigit() and int(configured) > 0:
+        return f"PULUMI_PARALLEL={configured}"
+    cpus = len(os.sched_getaffinity(0))
+    return f"4 x {cpus} CPUs this process may run on (os.sched_getaffinity; Go's GOMAXPROCS)"
 
 
 def main(argv: list[str]) -> int:
@@ -141,7 +176,7 @@ def main(argv: list[str]) -> int:
     if os.geteuid() != 0:
         raise SystemExit("the bench needs root (it brings up its own lab)")
     if args.quick:
-        args.workers, args.runs, args.eval_sizes = [3], 1, [10, 100]
+        args.workers, args.runs, args.eval_sizes = [3], 1, [30, 100]
     out = args.out or (
         args.workdir / "benchmarks-quick.md" if args.quick else ROOT / "docs/benchmarks.md"
     )
@@ -151,7 +186,14 @@ def main(argv: list[str]) -> int:
     started = datetime.now(UTC)
     clock = time.monotonic()
     options = Options(
-        args.workers, args.runs, tools, args.workdir, args.max_load, args.max_load_wait
+        args.workers,
+        args.runs,
+        tools,
+        args.workdir,
+        args.max_load,
+        args.max_load_wait,
+        args.peer_runs,
+        args.forks_sizes,
     )
     lab = Lab(PREFIX, SUBNET)
     samples: list[Sample] = []
@@ -167,6 +209,11 @@ def main(argv: list[str]) -> int:
         "started": started.isoformat(),
         "minutes": (time.monotonic() - clock) / 60,
         "machine": {"measured commit": _revision(), **machine.describe()},
+        "parallel_default": default_parallel(),
+        "parallel_default_derivation": _parallel_derivation(),
+        "peer_runs": {str(k): v for k, v in args.peer_runs.items()},
+        "runs": args.runs,
+        "forks_sizes": args.forks_sizes,
     }
     _save(args.workdir / "results.json", samples, costs, meta)
     _write_report(out, samples, costs, meta)

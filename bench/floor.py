@@ -80,3 +80,49 @@ def span(operations: Iterable[dict[str, Any]]) -> float | None:
     start = min(datetime.fromisoformat(o["start"]) for o in ops)
     end = max(datetime.fromisoformat(o["end"]) for o in ops)
     return (end - start).total_seconds()
+
+
+@dataclass(frozen=True)
+class AddFloor:
+    """What adding one hospital cannot avoid: its join, its label, its worker service and the
+    master's update (EXA_WORKERS_WAIT), each measured in that run."""
+
+    join: float
+    label: float
+    service: float
+    master: float
+
+    @property
+    def total(self) -> float:
+        return self.join + self.label + self.service + self.master
+
+
+def add_from_operations(operations: Iterable[dict[str, Any]], alias: str) -> AddFloor | None:
+    """From the engine double's operations of the deploy that added `alias`."""
+    durations = {
+        op["name"]: float(op["duration"])
+        for op in operations
+        if op["status"] == "ok" and op["op"] in ("create", "update")
+    }
+    try:
+        return AddFloor(
+            join=durations[f"join-{alias}"],
+            label=durations[f"node-{alias}"],
+            service=durations[f"exareme-worker-{alias}"],
+            master=durations["exareme-master"],
+        )
+    except KeyError:
+        return None
+
+
+def add_from_steps(steps: dict[str, float], alias: str) -> AddFloor | None:
+    """From bench/manual/add.sh's step log."""
+    try:
+        return AddFloor(
+            join=steps[f"join-{alias}"],
+            label=steps[f"label-{alias}"],
+            service=steps[f"service-exareme-worker-{alias}"],
+            master=steps["master-update"],
+        )
+    except KeyError:
+        return None

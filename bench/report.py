@@ -1,24 +1,37 @@
-"""docs/benchmarks.md from the samples: tables, floor analysis, evaluation cost, machine, method."""
+"""docs/benchmarks.md from the samples: tables, floor analysis, adding and removing a hospital,
+host touches of the no-change re-run, the gap between deploy and working, lab memory,
+evaluation cost, machine, method."""
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from bench.evalcost import EvalCost
-from bench.floor import Floor
 from bench.runner import Sample
 from bench.stats import ratio, show, summarize
 
 TARGET_FLOOR_RATIO = 1.5
+REFERENCE = "program"  # the ratio columns divide by (a) at the CLI's default parallelism
+PROGRAMS = ("program", "program-unbounded")
 
 LABELS = {
-    "program": "(a) Pulumi program, engine double",
+    "program": "(a) Pulumi program, engine double, default --parallel",
+    "program-unbounded": "(a) Pulumi program, engine double, unbounded --parallel",
     "ansible": "(b) Ansible community.docker, default forks (5)",
     "ansible-forks": "(b) Ansible community.docker, forks = N+1",
     "manual": "(c) 2018 manual procedure, serial ssh",
+}
+SHORT = {
+    "program": "(a) default",
+    "program-unbounded": "(a) unbounded",
+    "ansible": "(b) forks 5",
+    "ansible-forks": "(b) forks N+1",
+    "manual": "(c) manual",
 }
 
 
@@ -39,82 +52,343 @@ def _of(samples: Sequence[Sample], tool: str, n: int) -> list[Sample]:
     return [s for s in samples if s.tool == tool and s.workers == n]
 
 
+def _label(tool: str, samples: Sequence[Sample]) -> str:
+    label = LABELS.get(tool, tool)
+    parallel = {s.parallel for s in samples if s.tool == tool and s.parallel}
+    if tool == "program" and parallel:
+        label += f" ({', '.join(str(p) for p in sorted(parallel))})"
+    return label
+
+
+COLUMNS = ("deploy", "working", "rerun", "add", "add_working", "remove", "remove_working")
+
+
 def results_table(samples: Sequence[Sample], n: int) -> list[str]:
-    reference = _of(samples, "program", n)
-    ref = {a: summarize(_values(reference, a)) for a in ("deploy", "rerun", "teardown")}
+    reference = _of(samples, REFERENCE, n)
+    ref = {a: summarize(_values(reference, a)) for a in (*COLUMNS, "teardown")}
     lines = [
         f"### 1 manager + {n} workers",
         "",
-        "Seconds, median (min-max) of the runs. Ratios are medians over (a)'s medians.",
+        "Seconds, median (min-max) of the runs. *add* and *remove*: one hospital (the lab's "
+        "spare host) added to the deployed federation and removed again; *→ working* is from "
+        "the action's start until the larger (smaller) federation works.",
         "",
-        "| tool | deploy | working | no-change re-run | teardown | deploy / (a) "
-        "| re-run / (a) | teardown / (a) | runs ok |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| tool | deploy | working | no-change re-run | add one | add → working | remove one "
+        "| remove → working | teardown | runs ok |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for tool, label in LABELS.items():
+    ratios = [
+        "",
+        "Ratios over (a) at the default parallelism (medians):",
+        "",
+        "| tool | deploy | working | re-run | add → working | remove → working | teardown |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for tool in LABELS:
         mine = _of(samples, tool, n)
         if not mine:
             continue
-        got = {a: summarize(_values(mine, a)) for a in ("deploy", "working", "rerun", "teardown")}
+        got = {a: summarize(_values(mine, a)) for a in (*COLUMNS, "teardown")}
         complete = sum(1 for s in mine if s.teardown is not None and not s.problems)
         lines.append(
-            f"| {label} | {show(got['deploy'])} | {show(got['working'])} | {show(got['rerun'])} "
-            f"| {show(got['teardown'])} | {ratio(got['deploy'], ref['deploy'])} "
-            f"| {ratio(got['rerun'], ref['rerun'])} | {ratio(got['teardown'], ref['teardown'])} "
-            f"| {complete}/{len(mine)} |"
+            f"| {_label(tool, samples)} | "
+            + " | ".join(show(got[a]) for a in (*COLUMNS, "teardown"))
+            + f" | {complete}/{len(mine)} |"
+        )
+        ratios.append(
+            f"| {SHORT[tool]} | "
+            + " | ".join(
+                ratio(got[a], ref[a])
+                for a in ("deploy", "working", "rerun", "add_working", "remove_working", "teardown")
+            )
+            + " |"
         )
     if not _of(samples, "ansible-forks", n) and _of(samples, "ansible", n):
-        lines += [
-            "",
+        why = (
             f"forks = N+1 = {n + 1} is not above Ansible's default of 5: that run is the "
-            "default-forks row.",
-        ]
-    return [*lines, ""]
+            "default-forks row."
+            if n + 1 <= 5
+            else f"(b) with forks = N+1 = {n + 1} was not run at this size (`--forks-sizes`), "
+            "to fit the run in its time."
+        )
+        ratios += ["", why]
+    return [*lines, *ratios, ""]
 
 
-def _floor_row(label: str, floor: Floor, deploy: float | None, engine_span: float | None) -> str:
-    deploy_text = "-" if deploy is None else f"{deploy:.2f}"
-    deploy_ratio = "-" if deploy is None else f"{deploy / floor.total:.2f}x"
-    span_text = "-" if engine_span is None else f"{engine_span:.2f}"
-    span_ratio = "-" if engine_span is None else f"{engine_span / floor.total:.2f}x"
+def _floor_row(s: Sample) -> str:
+    floor = s.floor
+    assert floor is not None
+
+    def pair(value: float | None) -> str:
+        return "- | -" if value is None else f"{value:.2f} | {value / floor.total:.2f}x"
+
     return (
-        f"| {label} | {floor.init:.2f} | {floor.join:.2f} | {floor.label:.2f} "
-        f"| {floor.network:.2f} | {floor.service:.2f} | **{floor.total:.2f}** | {deploy_text} "
-        f"| {deploy_ratio} | {span_text} | {span_ratio} |"
+        f"| {SHORT[s.tool]} run {s.run} | {floor.init:.2f} | {floor.join:.2f} "
+        f"| {floor.label:.2f} | {floor.network:.2f} | {floor.service:.2f} "
+        f"| **{floor.total:.2f}** | {pair(s.deploy)} | {pair(s.working)} "
+        f"| {pair(s.engine_span)} |"
+    )
+
+
+def floor_ratios(samples: Sequence[Sample], tool: str, n: int, attr: str) -> list[float]:
+    return [
+        value / s.floor.total
+        for s in _of(samples, tool, n)
+        if s.floor is not None and (value := getattr(s, attr)) is not None and s.floor.total > 0
+    ]
+
+
+def verdict(ratios: Sequence[float], target: float = TARGET_FLOOR_RATIO) -> str:
+    if not ratios:
+        return "not measured"
+    median = statistics.median(ratios)
+    met = "meets" if median <= target else "misses"
+    return (
+        f"**{median:.2f}x** (median of {len(ratios)}; {min(ratios):.2f}x-{max(ratios):.2f}x): "
+        f"{met} the {target}x target"
     )
 
 
 def floor_table(samples: Sequence[Sample], n: int) -> list[str]:
-    program = [s for s in _of(samples, "program", n) if s.floor is not None]
-    manual = [s for s in _of(samples, "manual", n) if s.floor is not None]
-    if not program and not manual:
+    rows = [
+        s for tool in (*PROGRAMS, "manual") for s in _of(samples, tool, n) if s.floor is not None
+    ]
+    if not rows:
         return []
     lines = [
         f"### Floor, 1 manager + {n} workers",
         "",
         "| run | swarm init | slowest join | one label (median) | network create "
-        "| slowest service create | floor | deploy (wall) | deploy / floor "
-        "| engine span | span / floor |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| slowest service create | floor | deploy (wall) | deploy / floor | working "
+        "| working / floor | engine span | span / floor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for s in program:
-        assert s.floor is not None
-        lines.append(_floor_row(f"(a) run {s.run}", s.floor, s.deploy, s.engine_span))
-    ratios = [s.deploy / s.floor.total for s in program if s.floor and s.deploy]
-    for s in manual:
-        assert s.floor is not None
-        lines.append(_floor_row(f"(c) run {s.run}, uncontended steps", s.floor, s.deploy, None))
+    lines += [_floor_row(s) for s in rows]
     lines.append("")
-    if ratios:
-        median = statistics.median(ratios)
-        verdict = "meets" if median <= TARGET_FLOOR_RATIO else "misses"
-        lines += [
-            f"(a)'s deploy is **{median:.2f}x** its own floor (median of the runs; range "
-            f"{min(ratios):.2f}x-{max(ratios):.2f}x): it {verdict} the "
-            f"{TARGET_FLOOR_RATIO}x target.",
-            "",
+    for tool in PROGRAMS:
+        working = floor_ratios(samples, tool, n, "working")
+        deploy = floor_ratios(samples, tool, n, "deploy")
+        if working or deploy:
+            lines.append(
+                f"- {SHORT[tool]}: time to working over its own floor {verdict(working)}; "
+                f"deploy over floor {verdict(deploy)}."
+            )
+    return [*lines, ""]
+
+
+def add_table(samples: Sequence[Sample], n: int) -> list[str]:
+    rows = [s for tool in LABELS for s in _of(samples, tool, n) if s.add_floor is not None]
+    if not rows:
+        return []
+    lines = [
+        f"### Adding one hospital, 1 manager + {n} → {n + 1} workers",
+        "",
+        "add floor = the new node's join + its label + its worker service create + the "
+        "master's update (EXA_WORKERS_WAIT), each from that add's own log ((a) operations log, "
+        "(c) step log). (b) logs no step times.",
+        "",
+        "| run | join | label | worker service | master update | add floor | add (wall) "
+        "| add / floor | add → working | working / floor |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in rows:
+        f = s.add_floor
+        assert f is not None
+        wall = "- | -" if s.add is None else f"{s.add:.2f} | {s.add / f.total:.2f}x"
+        work = (
+            "- | -"
+            if s.add_working is None
+            else f"{s.add_working:.2f} | {s.add_working / f.total:.2f}x"
+        )
+        lines.append(
+            f"| {SHORT[s.tool]} run {s.run} | {f.join:.2f} | {f.label:.2f} | {f.service:.2f} "
+            f"| {f.master:.2f} | **{f.total:.2f}** | {wall} | {work} |"
+        )
+    lines.append("")
+    for tool in PROGRAMS:
+        mine = [s for s in _of(samples, tool, n) if s.add_floor and s.add_floor.total > 0]
+        walls = [s.add / s.add_floor.total for s in mine if s.add is not None and s.add_floor]
+        works = [
+            s.add_working / s.add_floor.total
+            for s in mine
+            if s.add_working is not None and s.add_floor
         ]
-    return lines
+        if walls:
+            lines.append(
+                f"- {SHORT[tool]}: adding one hospital over its add floor {verdict(walls)} "
+                f"(the tool's wall clock); until the larger federation works {verdict(works)}."
+            )
+    return [*lines, ""]
+
+
+def touches_summary(samples: Sequence[Sample], tool: str, n: int, action: str) -> dict[str, Any]:
+    seen = [s.touches[action] for s in _of(samples, tool, n) if action in s.touches]
+    if not seen:
+        return {}
+    return {
+        "runs": len(seen),
+        "connections": [t["connections"] for t in seen],
+        "packets": [t["packets"] for t in seen],
+        "hosts": max(len(t["hosts"]) for t in seen),
+        "untouched": all(t["connections"] == 0 and t["packets"] == 0 for t in seen),
+    }
+
+
+def touches_table(samples: Sequence[Sample], sizes: Sequence[int]) -> list[str]:
+    rows = []
+    for n in sizes:
+        for tool in LABELS:
+            for action in ("deploy", "rerun", "add", "remove"):
+                got = touches_summary(samples, tool, n, action)
+                if got:
+                    rows.append((n, tool, action, got))
+    if not rows:
+        return []
+    lines = [
+        "## Hosts touched",
+        "",
+        "Counted by iptables on this machine (the operator's): new TCP connections (SYN) and "
+        "all packets sent to each lab host's port 22 while the action ran (`bench/touch.py`). "
+        "Every way the tools reach a host goes over ssh (commands, and the docker provider's "
+        "`docker system dial-stdio`); the bench's own checks read each dockerd's unix socket "
+        "and are not counted. Values per run.",
+        "",
+        "| size | tool | action | new ssh connections | packets to port 22 | hosts touched (max) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n, tool, action, got in rows:
+        lines.append(
+            f"| 1+{n} | {SHORT[tool]} | {action} | {', '.join(map(str, got['connections']))} "
+            f"| {', '.join(map(str, got['packets']))} | {got['hosts']} |"
+        )
+    lines.append("")
+    largest = max(sizes)
+    for tool in PROGRAMS:
+        got = touches_summary(samples, tool, largest, "rerun")
+        if got:
+            met = "meets" if got["untouched"] else "misses"
+            lines.append(
+                f"- {SHORT[tool]}, no-change re-run at 1+{largest}: {met} the target of "
+                f"touching no host (connections {got['connections']}, packets "
+                f"{got['packets']}, at most {got['hosts']} host(s) per run)."
+            )
+    return [*lines, ""]
+
+
+GAP_PHASES = ("created", "task_created", "pulled", "container_created", "started", "running")
+
+
+def gap_phases(sample: Sample) -> dict[str, float]:
+    """Seconds from the deploy's start until the last service reached each phase."""
+    out: dict[str, float] = {}
+    for phase in GAP_PHASES:
+        values = [e[phase] for e in sample.timeline.values() if phase in e]
+        if values:
+            out[phase] = max(values)
+    return out
+
+
+def gap_steps(sample: Sample) -> dict[str, float]:
+    """Per service, the median and the longest wait between consecutive phases."""
+    out: dict[str, float] = {}
+    pairs = list(itertools.pairwise(GAP_PHASES))
+    for before, after in pairs:
+        waits = [
+            e[after] - e[before] for e in sample.timeline.values() if before in e and after in e
+        ]
+        if waits:
+            out[f"{before}→{after} median"] = statistics.median(waits)
+            out[f"{before}→{after} max"] = max(waits)
+    return out
+
+
+def gap_table(samples: Sequence[Sample], sizes: Sequence[int]) -> list[str]:
+    rows = [s for n in sizes for t in LABELS for s in _of(samples, t, n) if s.timeline]
+    if not rows:
+        return []
+    lines = [
+        "## From deploy to working",
+        "",
+        "Seconds from the deploy's start until the *last* service reached each phase, read "
+        "from the hosts (`bench/timeline.py`): service created (the service's CreatedAt on the "
+        "leader), task created (the orchestrator's task CreatedAt), image pulled (the host's "
+        "`pull` event, from the lab registry), container created and started (the host's "
+        "container events), task running (the task's status timestamp), then the tool's return "
+        "and the bench seeing the federation working (polled every 0.2 s). Medians of the runs.",
+        "",
+        "| size | tool | tool returned | service created | task created | image pulled "
+        "| container created | container started | task running | working |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    waits_lines = [
+        "",
+        "Per service, waits between consecutive phases (median over services / longest), "
+        "medians of the runs:",
+        "",
+        "| size | tool | created → task | task → pulled | pulled → container | container → "
+        "started | started → running |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n in sizes:
+        for tool in LABELS:
+            mine = [s for s in _of(samples, tool, n) if s.timeline]
+            if not mine:
+                continue
+            phases = [gap_phases(s) for s in mine]
+
+            def med(key: str, rows: list[dict[str, float]]) -> str:
+                values = [r[key] for r in rows if key in r]
+                return f"{statistics.median(values):.1f}" if values else "-"
+
+            returned = summarize(_values(mine, "deploy"))
+            working = summarize(_values(mine, "working"))
+            lines.append(
+                f"| 1+{n} | {SHORT[tool]} | {show(returned)} | "
+                + " | ".join(med(p, phases) for p in GAP_PHASES)
+                + f" | {show(working)} |"
+            )
+            steps = [gap_steps(s) for s in mine]
+            cells = []
+            for before, after in itertools.pairwise(GAP_PHASES):
+                key = f"{before}→{after}"
+                cells.append(f"{med(key + ' median', steps)} / {med(key + ' max', steps)}")
+            waits_lines.append(f"| 1+{n} | {SHORT[tool]} | " + " | ".join(cells) + " |")
+    return [*lines, *waits_lines, ""]
+
+
+def memory_lines(samples: Sequence[Sample]) -> list[str]:
+    measured = [s for s in samples if s.memory]
+    if not measured:
+        return []
+    largest = max(s.workers for s in measured)
+    mine = [s for s in measured if s.workers == largest]
+    pss = statistics.median(s.memory["pss"] for s in mine) / 2**30
+    rss = statistics.median(s.memory["rss"] for s in mine) / 2**30
+    top = max(s.memory["max_host_pss"] for s in mine) / 2**20
+    hosts = mine[0].memory["hosts"]
+    return [
+        "## Lab memory",
+        "",
+        f"At 1 + {largest} workers, with the federation working ({hosts} lab hosts: the "
+        f"{largest + 1} nodes and the idle spare), `Lab.memory()` over every host's processes "
+        f"(init, sshd, dockerd, containerd, containers): **{pss:.2f} GiB PSS** "
+        f"({rss:.2f} GiB RSS, which counts shared pages once per process; median of "
+        f"{len(mine)} runs); the largest host {top:.0f} MiB PSS (the leader: keystore and "
+        "master).",
+        "",
+    ]
+
+
+def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float, float]:
+    """Least squares y = slope * x + intercept, and R²."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    slope = sxy / sxx if sxx else 0.0
+    intercept = my - slope * mx
+    total = sum((y - my) ** 2 for y in ys)
+    residual = sum((y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys, strict=True))
+    return slope, intercept, 1.0 - residual / total if total else 1.0
 
 
 def evalcost_table(costs: Sequence[EvalCost]) -> list[str]:
@@ -143,16 +417,19 @@ def evalcost_table(costs: Sequence[EvalCost]) -> list[str]:
         )
     ok = [c for c in costs if not c.error]
     if len(ok) >= 2:
+        xs = [float(c.hospitals) for c in ok]
+        slope, intercept, r2 = linear_fit(xs, [c.seconds for c in ok])
+        mem_slope, _, mem_r2 = linear_fit(xs, [c.peak_rss_mib for c in ok])
         first, last = ok[0], ok[-1]
-        steps = last.hospitals - first.hospitals
-        per_time = 1000 * (last.seconds - first.seconds) / steps
-        per_mem = 1024 * (last.peak_rss_mib - first.peak_rss_mib) / steps
         growth = (last.seconds / last.hospitals) / max(first.seconds / first.hospitals, 1e-9)
+        linear = r2 >= 0.98 and growth < 1.5
         lines += [
             "",
-            f"From {first.hospitals} to {last.hospitals} hospitals: {per_time:.1f} ms and "
-            f"{per_mem:.0f} KiB more per added hospital; the time per hospital changes "
-            f"{growth:.2f}x ({'about linear' if growth < 1.5 else 'super-linear'} growth).",
+            f"Least-squares fit over the {len(ok)} sizes: evaluation = {1000 * slope:.1f} ms per "
+            f"hospital {'+' if intercept >= 0 else '-'} {abs(intercept):.2f} s, R² = {r2:.4f}; "
+            f"peak RSS {1024 * mem_slope:.0f} KiB per hospital (R² = {mem_r2:.4f}). The time "
+            f"per hospital changes {growth:.2f}x from {first.hospitals} to {last.hospitals}: "
+            f"{'linear' if linear else 'not linear'} (R² >= 0.98 and under 1.5x).",
         ]
     return [*lines, ""]
 
@@ -168,15 +445,19 @@ def _load_line(samples: Sequence[Sample]) -> str:
 
 
 def headline(samples: Sequence[Sample], n: int) -> list[str]:
-    program = summarize(_values(_of(samples, "program", n), "deploy"))
+    program = summarize(_values(_of(samples, REFERENCE, n), "working"))
     if program is None:
         return []
-    parts = [f"- 1 manager + {n} workers: (a) deploys in {program.median:.1f} s"]
-    for tool in ("manual", "ansible", "ansible-forks"):
-        other = summarize(_values(_of(samples, tool, n), "deploy"))
+    deploy = summarize(_values(_of(samples, REFERENCE, n), "deploy"))
+    parts = [
+        f"- 1 manager + {n} workers: (a) at the default parallelism deploys in "
+        f"{show(deploy).split(' ')[0]} s and works at {program.median:.1f} s"
+    ]
+    for tool in ("program-unbounded", "manual", "ansible", "ansible-forks"):
+        other = summarize(_values(_of(samples, tool, n), "working"))
         if other is not None:
             parts.append(
-                f"{LABELS[tool].split(' ', 1)[1]} takes {other.median:.1f} s "
+                f"{SHORT[tool]} works at {other.median:.1f} s "
                 f"({other.median / program.median:.1f}x)"
             )
     return ["; ".join(parts) + "."]
@@ -189,8 +470,33 @@ def problems_section(samples: Sequence[Sample]) -> list[str]:
     lines = ["## Problems seen", ""]
     for s in bad:
         text = " / ".join(p.replace("\n", " ")[:600] for p in s.problems)
-        lines.append(f"- {LABELS[s.tool]}, N={s.workers}, run {s.run}: {text}")
+        lines.append(f"- {LABELS.get(s.tool, s.tool)}, N={s.workers}, run {s.run}: {text}")
     return [*lines, ""]
+
+
+def _runs_line(samples: Sequence[Sample], meta: dict[str, Any]) -> list[str]:
+    lines = []
+    if meta.get("parallel_default"):
+        lines.append(
+            f"(a) runs twice in every run: at the CLI's default `--parallel` "
+            f"{meta['parallel_default']} ({meta.get('parallel_default_derivation', '')}), "
+            "and unbounded (`--parallel 2147483647`, the CLI's default before 4 x GOMAXPROCS)."
+        )
+    definitions = sorted({s.working_definition for s in samples if s.working_definition})
+    if definitions:
+        lines.append(f'"Working" here means: {"; ".join(definitions)}.')
+    counts = sorted({(s.workers, s.tool, s.run) for s in samples})
+    per: dict[tuple[int, str], int] = {}
+    for n, tool, _ in counts:
+        per[(n, tool)] = per.get((n, tool), 0) + 1
+    fewer = [f"{SHORT[t]} at 1+{n}: {k}" for (n, t), k in sorted(per.items()) if t not in PROGRAMS]
+    if meta.get("peer_runs"):
+        lines.append(
+            "Fewer runs of the slow peers to fit the time (runs per tool and size): "
+            + ", ".join(fewer)
+            + "."
+        )
+    return [" ".join(lines), ""] if lines else []
 
 
 def render(
@@ -199,7 +505,10 @@ def render(
     machine: dict[str, str],
     run: Run,
     notes: str,
+    meta: dict[str, Any] | None = None,
+    analysis: str = "",
 ) -> str:
+    meta = meta or {}
     sizes = sorted({s.workers for s in samples})
     lines = [
         "# Benchmark: time to a working federation",
@@ -212,7 +521,7 @@ def render(
     ]
     for n in sizes:
         lines += headline(samples, n)
-    lines += ["", _load_line(samples), "", "## Results", ""]
+    lines += ["", _load_line(samples), "", *_runs_line(samples, meta), "## Results", ""]
     for n in sizes:
         lines += results_table(samples, n)
     if sizes:
@@ -223,13 +532,22 @@ def render(
             "service create, each measured in that same run: for (a) from the engine double's "
             "operations log (start and end of every resource step), for (c) from the manual "
             "script's step log (its steps run one at a time, so theirs is the uncontended "
-            "floor). *engine span* is (a)'s first step start to last step end; the rest of the "
-            "wall clock is the worker process (Python start, SDK imports, program evaluation, "
-            "state).",
+            "floor). The target is (a)'s time to working within "
+            f"{TARGET_FLOOR_RATIO}x of its floor. *engine span* is (a)'s first step start to "
+            "last step end; the rest of the deploy's wall clock is the worker process (Python "
+            "start, SDK imports, program evaluation, state).",
             "",
         ]
         for n in sizes:
             lines += floor_table(samples, n)
+        lines += ["## Adding and removing one hospital", ""]
+        for n in sizes:
+            lines += add_table(samples, n)
+    lines += touches_table(samples, sizes)
+    lines += gap_table(samples, sizes)
+    if analysis.strip():
+        lines += [analysis.strip(), ""]
+    lines += memory_lines(samples)
     lines += evalcost_table(costs)
     lines += ["## Machine", ""]
     lines += [f"- {key}: {value}" for key, value in machine.items()]

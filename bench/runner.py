@@ -1,5 +1,6 @@
 """The measurement loop: per size, per run, per tool, on a factory-reset lab: deploy, wait for a
-working federation, check the end state, re-run with no change, tear down, check nothing is left.
+working federation, check the end state, re-run with no change (counting the hosts it touches),
+add one hospital (the lab's spare host), remove it again, tear down, check nothing is left.
 """
 
 from __future__ import annotations
@@ -10,17 +11,28 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from bench import endstate
-from bench.floor import Floor, from_operations, from_steps, span
+from bench import endstate, timeline
+from bench.floor import (
+    AddFloor,
+    Floor,
+    add_from_operations,
+    add_from_steps,
+    from_operations,
+    from_steps,
+    span,
+)
 from bench.spec import PREFIX, SUBNET, Federation
 from bench.tools.ansible import DEFAULT_FORKS, AnsibleTool
 from bench.tools.base import Outcome, Tool
 from bench.tools.manual import ManualTool
 from bench.tools.program import ProgramTool
+from bench.touch import Counter
 from tests.lab import Lab
 
-TOOL_KEYS = ("program", "ansible", "ansible-forks", "manual")
+TOOL_KEYS = ("program", "program-unbounded", "ansible", "ansible-forks", "manual")
+PEERS = ("ansible", "ansible-forks", "manual")
 
 
 def log(message: str) -> None:
@@ -36,13 +48,24 @@ class Sample:
     run: int
     load: float  # 1-minute load average when the deploy started
     deploy: float | None = None  # the tool's wall clock
-    working: float | None = None  # from the deploy's start until every task runs on its node
+    working: float | None = None  # from the deploy's start until the federation works
     rerun: float | None = None
     teardown: float | None = None
     floor: Floor | None = None
     engine_span: float | None = None  # (a): first step start to last step end
     same_end_state: bool = False
     problems: list[str] = field(default_factory=list)
+    add: float | None = None  # adding one hospital: the tool's wall clock
+    add_working: float | None = None  # from the add's start until the larger federation works
+    add_floor: AddFloor | None = None
+    remove: float | None = None
+    remove_working: float | None = None
+    parallel: int | None = None  # (a): --parallel
+    touches: dict[str, Any] = field(default_factory=dict)  # action -> Touches.as_dict()
+    timeline: dict[str, dict[str, float]] = field(default_factory=dict)  # service -> phases
+    deploy_end: float | None = None  # seconds from the deploy's start (= deploy)
+    memory: dict[str, int] = field(default_factory=dict)  # lab memory once working (bytes)
+    working_definition: str = ""
 
 
 @dataclass
@@ -53,20 +76,30 @@ class Options:
     workdir: Path
     max_load: float | None
     max_load_wait: float
+    peer_runs: dict[int, int] = field(default_factory=dict)  # size -> runs of (b)/(c)
+    forks_sizes: list[int] | None = None  # sizes where (b) also runs with forks = N+1 (None: all)
 
 
-def make_tools(lab: Lab, federation: Federation, keys: list[str]) -> list[Tool]:
+def make_tools(
+    lab: Lab,
+    federation: Federation,
+    plus: Federation,
+    keys: list[str],
+    forks_sizes: list[int] | None = None,
+) -> list[Tool]:
     n = len(federation.workers)
     tools: list[Tool] = []
     for key in keys:
         if key == "program":
-            tools.append(ProgramTool(lab, federation))
+            tools.append(ProgramTool(lab, federation, plus))
+        elif key == "program-unbounded":
+            tools.append(ProgramTool(lab, federation, plus, unbounded=True))
         elif key == "ansible":
-            tools.append(AnsibleTool(lab, federation, None))
-        elif key == "ansible-forks" and n + 1 > DEFAULT_FORKS:
-            tools.append(AnsibleTool(lab, federation, n + 1))
+            tools.append(AnsibleTool(lab, federation, None, plus))
+        elif key == "ansible-forks" and n + 1 > DEFAULT_FORKS and n in (forks_sizes or [n]):
+            tools.append(AnsibleTool(lab, federation, n + 1, plus))
         elif key == "manual":
-            tools.append(ManualTool(lab, federation))
+            tools.append(ManualTool(lab, federation, plus))
     return tools
 
 
@@ -82,16 +115,40 @@ def _wait_for_quiet(options: Options) -> float:
     return load
 
 
-def _timed(action: str, tool: Tool, sample: Sample) -> tuple[float, Outcome]:
+def _timed(
+    action: str, tool: Tool, sample: Sample, counter: Counter | None = None
+) -> tuple[float, Outcome]:
+    if counter is not None:
+        counter.zero()
     started = time.monotonic()
     outcome = getattr(tool, action)()
     elapsed = time.monotonic() - started
+    if counter is not None and (touched := counter.read()) is not None:
+        sample.touches[action] = touched.as_dict()
     if not outcome.ok:
         sample.problems.append(f"{action} failed: {outcome.detail[-1500:]}")
     return elapsed, outcome
 
 
-def measure(lab: Lab, federation: Federation, tool: Tool, run: int, options: Options) -> Sample:
+def _memory(lab: Lab) -> dict[str, int]:
+    usage = lab.memory()
+    return {
+        "hosts": len(usage),
+        "rss": sum(m.rss for m in usage.values()),
+        "pss": sum(m.pss for m in usage.values()),
+        "max_host_pss": max((m.pss for m in usage.values()), default=0),
+    }
+
+
+def measure(
+    lab: Lab,
+    federation: Federation,
+    plus: Federation,
+    tool: Tool,
+    run: int,
+    options: Options,
+    counter: Counter | None = None,
+) -> Sample:
     n = len(federation.workers)
     workdir = options.workdir / f"n{n}" / f"run{run}" / tool.key
     shutil.rmtree(workdir, ignore_errors=True)
@@ -99,13 +156,16 @@ def measure(lab: Lab, federation: Federation, tool: Tool, run: int, options: Opt
     lab.reset()
     tool.prepare(workdir)
     sample = Sample(tool.key, n, run, _wait_for_quiet(options))
+    sample.parallel = getattr(tool, "parallel", None)
+    sample.working_definition = endstate.definition()
     log(f"N={n} run {run}: {tool.label} (load {sample.load:.1f})")
     started = time.monotonic()
+    wall = time.time()
     try:
-        deployed, outcome = _timed("deploy", tool, sample)
+        deployed, outcome = _timed("deploy", tool, sample, counter)
         if not outcome.ok:
             return sample
-        sample.deploy = deployed
+        sample.deploy = sample.deploy_end = deployed
         if outcome.operations:
             sample.floor = from_operations(outcome.operations)
             sample.engine_span = span(outcome.operations)
@@ -117,15 +177,23 @@ def measure(lab: Lab, federation: Federation, tool: Tool, run: int, options: Opt
             sample.problems.append("end state differs: " + "; ".join(problems[:10]))
             return sample
         sample.working = when - started
-        rerun, outcome = _timed("rerun", tool, sample)
+        sample.memory = _memory(lab)
+        time.sleep(max(0.0, 1.1 - (time.monotonic() - when)))
+        try:
+            sample.timeline = timeline.relative(timeline.collect(lab, federation, wall), wall)
+        except Exception as error:  # the timeline explains, it is not a result
+            sample.problems.append(f"timeline: {error}")
+        rerun, outcome = _timed("rerun", tool, sample, counter)
         sample.rerun = rerun if outcome.ok else None
         still = endstate.differences(
             endstate.observe(lab, federation), endstate.expected(federation)
         )
         if still:
             sample.problems.append("after the re-run: " + "; ".join(still[:10]))
-        teardown, outcome = _timed("teardown", tool, sample)
-        left = endstate.torn_down(lab, federation)
+            return sample
+        _add_and_remove(lab, federation, plus, tool, sample, counter)
+        teardown, outcome = _timed("teardown", tool, sample, counter)
+        left = endstate.torn_down(lab, plus)
         sample.teardown = teardown if outcome.ok and not left else None
         if left:
             sample.problems.append("after the teardown: " + "; ".join(left))
@@ -133,26 +201,80 @@ def measure(lab: Lab, federation: Federation, tool: Tool, run: int, options: Opt
         tool.cleanup()
         log(
             f"  deploy {_s(sample.deploy)} working {_s(sample.working)} rerun {_s(sample.rerun)} "
-            f"teardown {_s(sample.teardown)}"
+            f"add {_s(sample.add)}/{_s(sample.add_working)} remove {_s(sample.remove)}/"
+            f"{_s(sample.remove_working)} teardown {_s(sample.teardown)}"
             + (f" floor {sample.floor.total:.1f}" if sample.floor else "")
+            + (f" rerun touches {sample.touches.get('rerun')}" if sample.touches else "")
             + (f" PROBLEMS: {sample.problems}" if sample.problems else "")
         )
     return sample
+
+
+def _add_and_remove(
+    lab: Lab,
+    federation: Federation,
+    plus: Federation,
+    tool: Tool,
+    sample: Sample,
+    counter: Counter | None,
+) -> None:
+    """Add the spare host's hospital, wait until the larger federation works; remove it, wait
+    until the original one works again (and the node is gone from the swarm)."""
+    alias = plus.workers[-1].alias
+    started = time.monotonic()
+    added, outcome = _timed("add", tool, sample, counter)
+    if outcome.ok:
+        sample.add = added
+        if outcome.operations:
+            sample.add_floor = add_from_operations(outcome.operations, alias)
+        elif outcome.steps:
+            sample.add_floor = add_from_steps(outcome.steps, alias)
+        when, problems = endstate.wait_working(lab, plus)
+        if problems:
+            sample.problems.append("after adding: " + "; ".join(problems[:10]))
+        else:
+            sample.add_working = when - started
+    started = time.monotonic()
+    removed, outcome = _timed("remove", tool, sample, counter)
+    if outcome.ok:
+        sample.remove = removed
+        when, problems = endstate.wait_working(lab, federation)
+        if problems:
+            sample.problems.append("after removing: " + "; ".join(problems[:10]))
+        else:
+            sample.remove_working = when - started
 
 
 def _s(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}s"
 
 
+def runs_for(tool: str, n: int, options: Options) -> int:
+    if tool.split("-")[0] in ("ansible", "manual") and n in options.peer_runs:
+        return options.peer_runs[n]
+    return options.runs
+
+
 def run_all(options: Options) -> list[Sample]:
     lab = Lab(PREFIX, SUBNET)
     samples: list[Sample] = []
     for n in options.workers:
-        lab.up(n + 1)
+        lab.up(n + 2)  # one spare host: the hospital that is added and removed
         federation = Federation.on_lab(lab, n)
-        tools = make_tools(lab, federation, options.tools)
-        for run in range(1, options.runs + 1):
-            shift = (run - 1) % len(tools)  # rotate the order so no tool always goes first
-            for tool in tools[shift:] + tools[:shift]:
-                samples.append(measure(lab, federation, tool, run, options))
+        plus = Federation.on_lab(lab, n + 1)
+        counter = Counter(lab.bridge, [node.ip for node in plus.nodes])
+        if not counter.start():
+            log("iptables counters unavailable: host touches are not measured")
+            counter = None  # type: ignore[assignment]
+        try:
+            tools = make_tools(lab, federation, plus, options.tools, options.forks_sizes)
+            for run in range(1, options.runs + 1):
+                shift = (run - 1) % len(tools)  # rotate the order so no tool always goes first
+                for tool in tools[shift:] + tools[:shift]:
+                    if run > runs_for(tool.key, n, options):
+                        continue
+                    samples.append(measure(lab, federation, plus, tool, run, options, counter))
+        finally:
+            if counter is not None:
+                counter.stop()
     return samples

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from federation import exareme
 from tests.lab import Lab
 
 PREFIX = "mipb"
@@ -25,8 +26,12 @@ KEYSTORE = "exareme-keystore"
 MASTER = "exareme-master"
 EXAREME_IMAGE = "hbpmip/exareme:v5"
 KEYSTORE_IMAGE = "hashicorp/consul:1.15.4"
-KEYSTORE_ARGS = ("agent", "-server", "-bootstrap", "-client=0.0.0.0")
+# The keystore's arguments are the program's (federation/exareme.py): the other tools are handed
+# the same list (the manual script as shell-quoted words, the playbook as unsafe strings, since a
+# Consul go-sockaddr template looks like Jinja).
+KEYSTORE_ARGS = tuple(exareme.KEYSTORE_ARGS)
 EXAREME_PORT = 9090
+PASSWORDS_KEY = "mip-federation:ldsmPasswords"  # a secret in the stack config
 RESTART = {"condition": "on-failure", "delay": "5s", "max_attempts": 3, "window": "120s"}
 
 
@@ -50,6 +55,11 @@ class Service:
     @property
     def constraints(self) -> tuple[str, ...]:
         return (f"node.role == {self.node.role}", f"node.labels.name == {self.node.alias}")
+
+
+def ldsm_password(alias: str) -> str:
+    """Each node's LDSM password (the Exareme image exits at start when RAWPASSWORD is empty)."""
+    return f"ldsm-pw-{alias}"
 
 
 def aliases(workers: int) -> list[str]:
@@ -82,7 +92,7 @@ class Federation:
     def _raw_env(self, node: Node) -> dict[str, str]:
         return {
             "RAWUSERNAME": "ldsm",
-            "RAWPASSWORD": "",
+            "RAWPASSWORD": ldsm_password(node.alias),
             "RAWHOST": node.ip,
             "RAWPORT": "31555",
             "RAWDB": "ldsm",
@@ -126,10 +136,14 @@ class Federation:
             "gateway": NETWORK_GATEWAY,
             "encrypted": False,
         }
+        # Pinned to the lab registry's digests, as Docker pins them at service create (the
+        # provider's QueryRegistry): a plain tag would read back pinned and make every later
+        # `up` an update. The end state compares the image without its digest.
         config["mip-federation:exareme"] = {
-            "image": EXAREME_IMAGE,
-            "keystoreImage": KEYSTORE_IMAGE,
+            "image": lab.image_ref(EXAREME_IMAGE),
+            "keystoreImage": lab.image_ref(KEYSTORE_IMAGE),
             "port": EXAREME_PORT,
         }
         config["mip-federation:portal"] = {"enabled": False}
+        config[PASSWORDS_KEY] = {n.alias: ldsm_password(n.alias) for n in self.nodes}
         return config

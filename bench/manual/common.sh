@@ -1,11 +1,12 @@
 # shellcheck shell=bash disable=SC2034 # the variables are used by the scripts that source this
 # Shared by deploy.sh, rerun.sh and teardown.sh: the node list and a plain `ssh` per command.
 # Environment: NODES_FILE (lines "alias ip hostname role", the manager first), SSH_KEY,
-# KNOWN_HOSTS; optional STEP_LOG (a line "step start end" per timed step, epoch seconds).
+# KNOWN_HOSTS, KEYSTORE_ARGS_FILE (the keystore's arguments as shell words, parsed again by the
+# remote shell); optional STEP_LOG (a line "step start end" per timed step, epoch seconds).
 # Every remote command is its own `ssh` connection, as an operator typed them in 2018.
 set -eu
 
-: "${NODES_FILE:?}" "${SSH_KEY:?}" "${KNOWN_HOSTS:?}"
+: "${NODES_FILE:?}" "${SSH_KEY:?}" "${KNOWN_HOSTS:?}" "${KEYSTORE_ARGS_FILE:?}"
 
 NETWORK=mip-federation
 SUBNET=10.20.30.0/24
@@ -43,8 +44,8 @@ service_names() {
   workers | while read -r alias _; do echo "exareme-worker-$alias"; done
 }
 
-raw_env() { # raw_env IP: the LDSM variables of a node, as docker service create options
-  printf -- '--env %s ' RAWUSERNAME=ldsm RAWPASSWORD= "RAWHOST=$1" RAWPORT=31555 RAWDB=ldsm \
+raw_env() { # raw_env IP ALIAS: the LDSM variables of a node, as docker service create options
+  printf -- '--env %s ' RAWUSERNAME=ldsm "RAWPASSWORD=ldsm-pw-$2" "RAWHOST=$1" RAWPORT=31555 RAWDB=ldsm \
     RAWENDPOINT=query RAWRESULTS=all RAWDATAKEY=output
 }
 
@@ -58,7 +59,7 @@ common_opts() { # common_opts NAME ROLE ALIAS: what every Exareme service shares
 create_keystore() {
   # shellcheck disable=SC2046 # the options are words on purpose
   on "$MANAGER_IP" docker service create $(common_opts exareme-keystore manager "$MANAGER_ALIAS") \
-    "$KEYSTORE_IMAGE" agent -server -bootstrap -client=0.0.0.0 >/dev/null
+    "$KEYSTORE_IMAGE" "$(cat "$KEYSTORE_ARGS_FILE")" >/dev/null
 }
 
 create_master() {
@@ -67,12 +68,12 @@ create_master() {
     --publish "mode=host,published=$EXAREME_PORT,target=$EXAREME_PORT" \
     --env CONSULURL=exareme-keystore:8500 --env MODE=global --env MASTER_FLAG=master \
     --env "NODE_NAME=$MANAGER_ALIAS" --env "EXA_WORKERS_WAIT=$WORKER_COUNT" \
-    $(raw_env "$MANAGER_IP") "$EXAREME_IMAGE" >/dev/null
+    $(raw_env "$MANAGER_IP" "$MANAGER_ALIAS") "$EXAREME_IMAGE" >/dev/null
 }
 
 create_worker() { # create_worker ALIAS IP
   # shellcheck disable=SC2046
   on "$MANAGER_IP" docker service create $(common_opts "exareme-worker-$1" worker "$1") \
     --env CONSULURL=exareme-keystore:8500 --env MODE=global --env "NODE_NAME=$1" \
-    $(raw_env "$2") "$EXAREME_IMAGE" >/dev/null
+    $(raw_env "$2" "$1") "$EXAREME_IMAGE" >/dev/null
 }

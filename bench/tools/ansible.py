@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from bench.spec import Federation
+from bench.spec import KEYSTORE_ARGS, Federation, Node
 from bench.tools.base import Outcome, run_command
 from tests.lab import Lab
 
@@ -25,9 +26,12 @@ def ansible_bin(name: str) -> str:
 
 
 class AnsibleTool:
-    def __init__(self, lab: Lab, federation: Federation, forks: int | None) -> None:
+    def __init__(
+        self, lab: Lab, federation: Federation, forks: int | None, plus: Federation | None = None
+    ) -> None:
         self.lab = lab
         self.federation = federation
+        self.plus = plus  # the federation with one more hospital (the lab's spare host)
         self.forks = forks
         self.key = "ansible" if forks is None else "ansible-forks"
         shown = f"default forks ({DEFAULT_FORKS})" if forks is None else f"forks = {forks}"
@@ -45,8 +49,8 @@ class AnsibleTool:
                 "-o StrictHostKeyChecking=yes",
             ]
         )
-        lines = ["[all:vars]"]
-        lines += [
+        head = ["[all:vars]"]
+        head += [
             "ansible_user=root",
             f"ansible_ssh_private_key_file={self.lab.key_file}",
             f"ansible_ssh_common_args='{ssh_args}'",
@@ -54,16 +58,16 @@ class AnsibleTool:
             # Docker SDK on the target (the lab hosts share this machine's /usr).
             f"ansible_python_interpreter={TARGET_PYTHON}",
         ]
-        for group, nodes in (
-            ("managers", [self.federation.leader]),
-            ("workers", list(self.federation.workers)),
-        ):
-            lines.append(f"[{group}]")
-            lines += [
-                f"{n.alias} ansible_host={n.ip} alias={n.alias} swarm_hostname={n.hostname}"
-                for n in nodes
-            ]
-        (workdir / "inventory.ini").write_text("\n".join(lines) + "\n")
+        # The keystore's arguments as unsafe strings: a go-sockaddr template is not Jinja.
+        (workdir / "vars.yml").write_text(
+            "keystore_args:\n"
+            + "".join(f"  - !unsafe {json.dumps(arg)}\n" for arg in KEYSTORE_ARGS)
+        )
+        base = self.federation
+        _inventory(workdir / "inventory.ini", head, base)
+        if self.plus is not None:
+            _inventory(workdir / "inventory-plus.ini", head, self.plus)
+            _inventory(workdir / "inventory-remove.ini", head, base, self.plus.workers[-1])
 
     def _env(self) -> dict[str, str]:
         env = {
@@ -77,14 +81,16 @@ class AnsibleTool:
             env["ANSIBLE_FORKS"] = str(self.forks)
         return env
 
-    def _play(self, playbook: str) -> Outcome:
+    def _play(self, playbook: str, inventory: str = "inventory.ini", name: str = "") -> Outcome:
         argv = [
             ansible_bin("ansible-playbook"),
             "-i",
-            str(self.workdir / "inventory.ini"),
+            str(self.workdir / inventory),
+            "-e",
+            f"@{self.workdir / 'vars.yml'}",
             str(PLAYBOOKS / playbook),
         ]
-        log = self.workdir / f"{playbook}.log"
+        log = self.workdir / f"{name or playbook}.log"
         log.unlink(missing_ok=True)
         outcome = run_command(argv, self._env(), self.workdir, log)
         outcome.detail = outcome.detail or log.read_text(errors="replace")
@@ -103,6 +109,23 @@ class AnsibleTool:
         outcome.detail = "" if outcome.ok else outcome.detail
         return outcome
 
+    def add(self) -> Outcome:
+        """deploy.yml again with the added hospital in the inventory (it joins, is labelled,
+        gets its worker service, and the master's EXA_WORKERS_WAIT changes)."""
+        if self.plus is None:
+            return Outcome(ok=False, detail="no spare host for an added hospital")
+        outcome = self._play("deploy.yml", "inventory-plus.ini", "add")
+        outcome.detail = "" if outcome.ok else outcome.detail
+        return outcome
+
+    def remove(self) -> Outcome:
+        """remove.yml: deploy.yml only makes what its inventory lists present."""
+        if self.plus is None:
+            return Outcome(ok=False, detail="no spare host for an added hospital")
+        outcome = self._play("remove.yml", "inventory-remove.ini")
+        outcome.detail = "" if outcome.ok else outcome.detail
+        return outcome
+
     def teardown(self) -> Outcome:
         outcome = self._play("teardown.yml")
         outcome.detail = "" if outcome.ok else outcome.detail
@@ -117,3 +140,19 @@ class AnsibleTool:
                 check=False,
                 timeout=10,
             )
+
+
+def _inventory(
+    path: Path, head: list[str], federation: Federation, removed: Node | None = None
+) -> None:
+    lines = list(head)
+    groups = [("managers", [federation.leader]), ("workers", list(federation.workers))]
+    if removed is not None:
+        groups.append(("removed", [removed]))
+    for group, nodes in groups:
+        lines.append(f"[{group}]")
+        lines += [
+            f"{n.alias} ansible_host={n.ip} alias={n.alias} swarm_hostname={n.hostname}"
+            for n in nodes
+        ]
+    path.write_text("\n".join(lines) + "\n")

@@ -1,4 +1,5 @@
-"""What every tool offers the runner: deploy, re-run with no change, tear down."""
+"""What every tool offers the runner: deploy, re-run with no change, add and remove one hospital,
+tear down."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ class Tool(Protocol):
     def deploy(self) -> Outcome: ...
 
     def rerun(self) -> Outcome: ...
+
+    def add(self) -> Outcome:
+        """Add one hospital (the lab's spare host) to the deployed federation."""
+
+    def remove(self) -> Outcome:
+        """Remove that hospital again: back to the federation `deploy` made."""
 
     def teardown(self) -> Outcome: ...
 

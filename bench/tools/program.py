@@ -9,12 +9,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from bench.spec import STACK, Federation
+from bench.spec import PASSWORDS_KEY, STACK, Federation
 from bench.tools.base import Outcome
 from tests.engine import DeployResult, deploy, destroy
+from tests.engine.runner import default_parallel
 from tests.lab import Lab
 
 ROOT = Path(__file__).resolve().parents[2]
+# "Unbounded": the pulumi CLI's default before it became 4 x GOMAXPROCS was math.MaxInt32
+# ("Defaults to unbounded"); the engine double takes any positive int (its thread pools and
+# semaphore grow lazily), so every step that is ready runs at once.
+UNBOUNDED = 2_147_483_647
 
 
 def _outcome(result: DeployResult) -> Outcome:
@@ -22,13 +27,27 @@ def _outcome(result: DeployResult) -> Outcome:
     return Outcome(ok=result.ok, detail=detail, operations=result.operations)
 
 
-class ProgramTool:
-    key = "program"
-    label = "(a) Pulumi program (engine double)"
+def _config(lab: Lab, federation: Federation) -> dict[str, str]:
+    config = federation.stack_config(lab)
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
 
-    def __init__(self, lab: Lab, federation: Federation) -> None:
-        config = federation.stack_config(lab)
-        self.config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+class ProgramTool:
+    """`unbounded`: --parallel 2147483647; else the CLI's default, 4 x CPUs (PULUMI_PARALLEL)."""
+
+    def __init__(
+        self,
+        lab: Lab,
+        federation: Federation,
+        plus: Federation | None = None,
+        unbounded: bool = False,
+    ) -> None:
+        self.parallel = UNBOUNDED if unbounded else default_parallel()
+        self.key = "program-unbounded" if unbounded else "program"
+        shown = "unbounded" if unbounded else f"default --parallel {self.parallel}"
+        self.label = f"(a) Pulumi program (engine double), {shown}"
+        self.config = _config(lab, federation)
+        self.plus_config = _config(lab, plus) if plus is not None else None
         self.state_file = Path()
         self.docker_ssh: list[str] = []  # the docker provider's ssh command, to stop its master
 
@@ -38,10 +57,30 @@ class ProgramTool:
         for stale in self.state_file.parent.glob(f"{STACK}.*"):
             stale.unlink()
 
-    def deploy(self) -> Outcome:
-        outcome = _outcome(deploy(ROOT, STACK, self.config, [], self.state_file, timeout=600))
+    def _up(self, config: dict[str, str]) -> Outcome:
+        result = deploy(
+            ROOT,
+            STACK,
+            config,
+            [PASSWORDS_KEY],
+            self.state_file,
+            timeout=600,
+            parallel=self.parallel,
+        )
+        outcome = _outcome(result)
         self.docker_ssh = self.docker_ssh or _provider_ssh(self.state_file)
         return outcome
+
+    def deploy(self) -> Outcome:
+        return self._up(self.config)
+
+    def add(self) -> Outcome:
+        if self.plus_config is None:
+            return Outcome(ok=False, detail="no spare host for an added hospital")
+        return self._up(self.plus_config)
+
+    def remove(self) -> Outcome:
+        return self._up(self.config)
 
     def rerun(self) -> Outcome:
         outcome = self.deploy()
@@ -51,7 +90,7 @@ class ProgramTool:
         return outcome
 
     def teardown(self) -> Outcome:
-        return _outcome(destroy(STACK, self.state_file, timeout=600))
+        return _outcome(destroy(STACK, self.state_file, timeout=600, parallel=self.parallel))
 
     def cleanup(self) -> None:
         """Stop the docker provider's ssh ControlMaster if the program uses one: its host is
