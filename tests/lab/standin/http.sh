@@ -13,6 +13,9 @@ serve() {
 # read_request: sets method, path, query and length (of the body, which is left on stdin).
 # shellcheck disable=SC2034 # for the handler that calls it
 read_request() {
+	# Errors to the container's log: on the socket they would hold the connection open (a
+	# `timeout` watcher lives a second) and land in the response.
+	exec 2>>/proc/1/fd/1
 	read -r method target _
 	path=${target%%\?*}
 	query=
