@@ -197,8 +197,19 @@ def main(argv: list[str]) -> int:
     )
     lab = Lab(PREFIX, SUBNET)
     samples: list[Sample] = []
+
+    def partial(so_far: list[Sample]) -> None:
+        meta = {
+            "command": shlex.join(["python", "-m", "bench", *argv]),
+            "started": started.isoformat(),
+            "minutes": (time.monotonic() - clock) / 60,
+            "machine": {"measured commit": _revision()},
+            "partial": True,
+        }
+        _save(args.workdir / "results.json", so_far, [], meta)
+
     try:
-        samples = run_all(options)
+        samples = run_all(options, partial)
     finally:
         if not args.keep_lab:
             lab.down()

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,7 +256,12 @@ def runs_for(tool: str, n: int, options: Options) -> int:
     return options.runs
 
 
-def run_all(options: Options) -> list[Sample]:
+def run_all(
+    options: Options, on_sample: Callable[[list[Sample]], None] | None = None
+) -> list[Sample]:
+    """Every size, run and tool. A tool with fewer runs (--peer-runs) takes part in the last
+    rounds, so that the program's runs come first if the bench must be stopped early;
+    `on_sample` gets the samples so far after each one (the bench saves them)."""
     lab = Lab(PREFIX, SUBNET)
     samples: list[Sample] = []
     for n in options.workers:
@@ -271,9 +277,11 @@ def run_all(options: Options) -> list[Sample]:
             for run in range(1, options.runs + 1):
                 shift = (run - 1) % len(tools)  # rotate the order so no tool always goes first
                 for tool in tools[shift:] + tools[:shift]:
-                    if run > runs_for(tool.key, n, options):
+                    if run <= options.runs - runs_for(tool.key, n, options):
                         continue
                     samples.append(measure(lab, federation, plus, tool, run, options, counter))
+                    if on_sample is not None:
+                        on_sample(samples)
         finally:
             if counter is not None:
                 counter.stop()
