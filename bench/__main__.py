@@ -107,12 +107,22 @@ def _check_ansible() -> None:
 
 
 def _revision() -> str:
-    """The commit measured, and whether the program or the engine double had local changes."""
+    """The commit measured, and whether the program, the engine double or the lab (its
+    stand-in images) had local changes."""
     head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "__main__.py", "federation", "tests/engine"],
+        [
+            "git",
+            "status",
+            "--porcelain",
+            "--",
+            "__main__.py",
+            "federation",
+            "tests/engine",
+            "tests/lab",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
