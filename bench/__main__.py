@@ -34,9 +34,14 @@ def _ints(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
-def _sizes(text: str) -> dict[int, int]:
-    pairs = [part.split(":") for part in text.split(",") if part.strip()]
-    return {int(size): int(runs) for size, runs in pairs}
+def _sizes(text: str) -> dict[int | str, int]:
+    """ "29:1" (every peer at 29) or "ansible@29:0" (one tool family or key at a size)."""
+    out: dict[int | str, int] = {}
+    for part in text.split(","):
+        if part.strip():
+            where, runs = part.strip().rsplit(":", 1)
+            out[where if "@" in where else int(where)] = int(runs)
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
         "--peer-runs",
         type=_sizes,
         default={},
-        help="fewer runs of (b) and (c) at some sizes, e.g. 29:1 (SIZE:RUNS,...)",
+        help="fewer runs of (b) and (c): SIZE:RUNS or TOOL@SIZE:RUNS (0: not run), e.g. "
+        "29:1,ansible@29:0",
     )
     parser.add_argument(
         "--forks-sizes",
@@ -207,6 +213,9 @@ def main(argv: list[str]) -> int:
     )
     lab = Lab(PREFIX, SUBNET)
     samples: list[Sample] = []
+    # First, on a machine not yet busy with the bench's own lab.
+    log(f"measuring the evaluation cost for {args.eval_sizes} hospitals")
+    costs = evalcost.measure(args.eval_sizes)
 
     def partial(so_far: list[Sample]) -> None:
         meta = {
@@ -216,15 +225,13 @@ def main(argv: list[str]) -> int:
             "machine": {"measured commit": _revision()},
             "partial": True,
         }
-        _save(args.workdir / "results.json", so_far, [], meta)
+        _save(args.workdir / "results.json", so_far, costs, meta)
 
     try:
         samples = run_all(options, partial)
     finally:
         if not args.keep_lab:
             lab.down()
-    log(f"measuring the evaluation cost for {args.eval_sizes} hospitals")
-    costs = evalcost.measure(args.eval_sizes)
     meta = {
         "command": shlex.join(["python", "-m", "bench", *argv]),
         "started": started.isoformat(),

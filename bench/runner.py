@@ -77,7 +77,8 @@ class Options:
     workdir: Path
     max_load: float | None
     max_load_wait: float
-    peer_runs: dict[int, int] = field(default_factory=dict)  # size -> runs of (b)/(c)
+    # size -> runs of (b)/(c), or "tool@size" -> runs of that tool (0: not run)
+    peer_runs: dict[int | str, int] = field(default_factory=dict)
     forks_sizes: list[int] | None = None  # sizes where (b) also runs with forks = N+1 (None: all)
 
 
@@ -250,9 +251,20 @@ def _s(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}s"
 
 
+def _rotated(tools: list[Tool], run: int) -> list[Tool]:
+    if not tools:
+        return tools
+    shift = (run - 1) % len(tools)
+    return tools[shift:] + tools[:shift]
+
+
 def runs_for(tool: str, n: int, options: Options) -> int:
-    if tool.split("-")[0] in ("ansible", "manual") and n in options.peer_runs:
-        return options.peer_runs[n]
+    family = tool.split("-")[0]
+    if family not in ("ansible", "manual"):
+        return options.runs
+    for key in (f"{tool}@{n}", f"{family}@{n}", n):
+        if key in options.peer_runs:
+            return options.peer_runs[key]
     return options.runs
 
 
@@ -274,9 +286,13 @@ def run_all(
             counter = None  # type: ignore[assignment]
         try:
             tools = make_tools(lab, federation, plus, options.tools, options.forks_sizes)
+            programs = [t for t in tools if t.key.startswith("program")]
+            peers = [t for t in tools if not t.key.startswith("program")]
             for run in range(1, options.runs + 1):
-                shift = (run - 1) % len(tools)  # rotate the order so no tool always goes first
-                for tool in tools[shift:] + tools[:shift]:
+                # (a)'s variants first (so a stopped run keeps them), each group rotated so
+                # that no tool always goes first
+                order = _rotated(programs, run) + _rotated(peers, run)
+                for tool in order:
                     if run <= options.runs - runs_for(tool.key, n, options):
                         continue
                     samples.append(measure(lab, federation, plus, tool, run, options, counter))

@@ -210,6 +210,10 @@ def test_peers_run_fewer_times_only_where_asked(tmp_path: Path) -> None:
     assert runs_for("ansible-forks", 29, options) == 1
     assert runs_for("program-unbounded", 29, options) == 3
     assert runs_for("manual", 3, options) == 3
+    options.peer_runs = {29: 1, "ansible@29": 0, "ansible-forks@9": 2}
+    assert runs_for("ansible", 29, options) == 0 and runs_for("ansible-forks", 29, options) == 0
+    assert runs_for("manual", 29, options) == 1 and runs_for("ansible-forks", 9, options) == 2
+    assert runs_for("ansible", 9, options) == 3
 
 
 def test_lab_memory_is_reported_at_the_largest_size() -> None:
