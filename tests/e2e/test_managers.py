@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from federation import doctor
-from tests.e2e.conftest import Federation, running_tasks, swarm_nodes, wait_for
+from tests.e2e.conftest import Federation, running_tasks, sh, swarm_nodes, swarm_state, wait_for
 from tests.lab import Lab
 from tests.lab.fixture import lab_fixture
 from tests.lab.lab import HostCommandError
@@ -171,3 +171,79 @@ def test_losing_the_first_manager_then_managing_through_the_second(federation7):
         what="the master and the keystore running again on the first host",
     )
     doctor_settles(federation, SEVEN)
+
+
+FOUR = ["chuv", "hug", "bern", "zurich"]  # 3 managers, 1 worker
+
+
+def test_lost_quorum_recovered_with_force_new_cluster_as_the_readme_says(federation7):
+    """README "Recovering from a lost quorum", step by step, with the lost managers' hosts
+    coming back later (so that their `docker swarm leave` can run when they leave the stack)."""
+    federation = federation7
+    lab = federation.lab
+    hosts = {i: lab.host(i) for i in range(1, 5)}
+    config = config_for(federation, FOUR)
+    deployed = federation.deploy(config, ldsm(FOUR))
+    assert deployed.ok, deployed.errors
+    swarm_id = deployed.outputs["swarmId"]
+    tasks = wait_for(
+        lambda: (t := running_tasks(lab)) and "exareme-worker-zurich" in t and t,
+        timeout=120,
+        what="zurich's worker running",
+    )
+    container = sh(lab, 4, "docker ps -q --filter name=exareme-worker-zurich")
+    assert container
+
+    # Two of the three managers are lost: no quorum, the survivor cannot manage anything...
+    lab.link_down(2)
+    lab.link_down(3)
+    wait_for(
+        lambda: lab.run(1, "docker node ls", check=False, timeout=30).returncode != 0,
+        timeout=120,
+        what="the survivor without quorum",
+    )
+    # ... but the tasks keep running.
+    assert sh(lab, 4, "docker ps -q --filter name=exareme-worker-zurich") == container
+
+    # Step 2: a new cluster from the survivor, same cluster, nodes and services.
+    lab.run(1, f"docker swarm init --force-new-cluster --advertise-addr {hosts[1].ip}")
+    assert sh(lab, 1, "docker info --format '{{.Swarm.Cluster.ID}}'") == swarm_id
+    wait_for(lambda: swarm_nodes(lab), timeout=60, what="docker node ls on the new cluster")
+    assert running_tasks(lab)["exareme-worker-zurich"] == tasks["exareme-worker-zurich"]
+
+    # Step 4: the lost managers removed (no longer Raft members: no demote).
+    for i in (2, 3):
+        lab.run(1, f"docker node rm --force {hosts[i].name}")
+    assert set(swarm_nodes(lab)) == {hosts[1].name, hosts[4].name}
+
+    # Step 5: the stack without them (their hosts are back, so their leave can run).
+    lab.link_up(2)
+    lab.link_up(3)
+    shrunk = dict(config, nodes=[n for n in config["nodes"] if n["name"] in ("chuv", "zurich")])
+    down = federation.deploy(shrunk, ldsm(["chuv", "zurich"]))
+    assert down.ok, down.errors
+    deleted = {o["name"] for o in down.ops("delete")}
+    assert deleted >= {f"{kind}-{n}" for kind in ("join", "node") for n in ("hug", "bern")} | {
+        "exareme-worker-hug",
+        "exareme-worker-bern",
+    }
+    assert all(name.endswith(("-hug", "-bern")) for name in deleted), changed(down)
+    for i in (2, 3):
+        wait_for(
+            lambda i=i: swarm_state(lab, i) == "inactive",
+            what=f"{hosts[i].name} out of the old cluster",
+        )
+
+    # Back to three managers: the same hosts join again, as managers, with the stored token.
+    up = federation.deploy(config, ldsm(FOUR))
+    assert up.ok, up.errors
+    roles = {h: (n["role"], n["state"]) for h, n in swarm_nodes(lab).items()}
+    assert roles == {
+        hosts[1].name: ("manager", "ready"),
+        hosts[2].name: ("manager", "ready"),
+        hosts[3].name: ("manager", "ready"),
+        hosts[4].name: ("worker", "ready"),
+    }
+    again = federation.deploy(config, ldsm(FOUR))
+    assert again.ok and changed(again) == {}, again.operations
+    doctor_settles(federation, FOUR)
