@@ -29,6 +29,7 @@ class EvalCost:
     baseline_rss_mib: float  # peak RSS after the imports
     peak_rss_mib: float  # peak RSS at the end
     error: str = ""
+    cpu_seconds: float = 0.0  # CPU time of the evaluation (all threads): not slowed by others' load
 
 
 def synthetic_config(hospitals: int) -> dict[str, Any]:
@@ -50,13 +51,16 @@ def _child(hospitals: int) -> dict[str, Any]:
     imported = time.perf_counter()
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     passwords = {f"hosp{i}": f"pw-{i}" for i in range(1, hospitals)}
+    cpu = time.process_time()
     evaluation = evaluate(
         synthetic_config(hospitals),
         secrets={"sshPrivateKey": TEST_PRIVATE_KEY, "ldsmPasswords": passwords},
         stack="bench",
     )
     done = time.perf_counter()
+    cpu = time.process_time() - cpu
     return {
+        "cpu_seconds": cpu,
         "hospitals": hospitals,
         "resources": len(evaluation.resources),
         "import_seconds": imported - started,
