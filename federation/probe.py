@@ -12,8 +12,10 @@ node, its address and the likely port; `python -m federation.doctor STACK --prob
 script on every node and `scripts/probe_verdict.sh` on the leader, whose gossip peers tell a node
 the leader's gossip lost (7946) from one whose VXLAN packets are dropped (4789, or ESP).
 
-The probe runs when its node's command is created (or its inputs change), not on every `up`: a
-second `up` stays all `same`. A failed probe is not stored, so the next `up` probes again.
+The probe runs when its node's command is created, not on every `up` (a second `up` stays all
+`same`), nor when the SSH access, the image or the script change (`ignore_changes`): it is the
+proof that an added node's overlay works. A failed probe is not stored, so the next `up` probes
+again; `python -m federation.doctor STACK --probe` proves it again on demand.
 """
 
 from __future__ import annotations
@@ -38,13 +40,18 @@ NODE_DEADLINE = 30
 
 
 def probe_script(
-    node: NodeSettings, network: NetworkSettings, image: str, deadline: int, leader: bool
+    node: NodeSettings,
+    network: NetworkSettings,
+    image: str,
+    deadline: int,
+    leader: NodeSettings,
 ) -> str:
     """probe.sh for `node`: prints `NODE ADDR STAGE DETAIL`, exits 20 naming the likely port."""
     return render(
         "probe",
         NODE=node.name,
-        LEADER="yes" if leader else "no",
+        LEADER="yes" if node.name == leader.name else "no",
+        LEADER_ADDR=leader.swarm_addr,
         NETWORK=network.name,
         ENCRYPTED="true" if network.encrypted else "false",
         IMAGE=image,
@@ -118,10 +125,14 @@ class DataPlaneProbe(pulumi.ComponentResource):
             return remote.Command(
                 f"probe-{node.name}",
                 connection=args.ssh.connection(node),
-                create=probe_script(node, args.network, args.image, deadline, is_leader),
+                create=probe_script(node, args.network, args.image, deadline, leader),
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     depends_on=[args.node_ready[node.name], *args.overlay_ready, *after],
+                    # A proof made once, when the node is added: a new SSH user or key, an image
+                    # or a script change does not run it again on every node (the doctor's
+                    # --probe does, on demand). A failed probe is not stored: the next up runs it.
+                    ignore_changes=["connection", "create"],
                 ),
             )
 

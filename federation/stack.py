@@ -9,6 +9,7 @@ from federation.config import FederationConfig
 from federation.exareme import Exareme, ExaremeArgs
 from federation.network import FederationNetwork, NetworkArgs
 from federation.portal import Portal, PortalArgs
+from federation.probe import DataPlaneProbe, ProbeArgs
 from federation.ssh import SshAccess, host_port
 from federation.swarm import Swarm, SwarmArgs
 
@@ -70,6 +71,20 @@ class Federation(pulumi.ComponentResource):
                 network_id=network.network_id,
                 provider=leader_docker,
                 node_ready=dict(swarm.nodes),
+            ),
+            child,
+        )
+        # Every node proves the overlay carries its traffic to the keystore (federation/probe.py).
+        DataPlaneProbe(
+            "probe",
+            ProbeArgs(
+                leader=leader,
+                followers=config.followers,
+                ssh=ssh,
+                network=settings.network,
+                image=settings.exareme.keystore_image,
+                node_ready=dict(swarm.nodes),
+                overlay_ready=[network, exareme],
             ),
             child,
         )

@@ -101,7 +101,7 @@ def _probe(
 
     def run(connection: Connection) -> str:
         try:
-            return run_probe(connection, settings, connection.node is leader, deadline)
+            return run_probe(connection, settings, leader, deadline)
         except SshError as error:
             return f"{connection.node.name} - attach {error.reason}"
 

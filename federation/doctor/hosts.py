@@ -113,7 +113,9 @@ def probe(node: NodeSettings, access: Access) -> HostReport:
 PROBE_SLACK = 60.0
 
 
-def run_probe(connection: Connection, settings: StackSettings, leader: bool, deadline: int) -> str:
+def run_probe(
+    connection: Connection, settings: StackSettings, leader: NodeSettings, deadline: int
+) -> str:
     """probe.sh on this node: its `NODE ADDR STAGE DETAIL` line (it removes its container)."""
     script = probe_script(
         connection.node, settings.network, settings.exareme.keystore_image, deadline, leader

@@ -2,7 +2,8 @@
 # leader's side. A short-lived container on NETWORK (IMAGE: one the stack deploys, with busybox's
 # sh, nslookup and nc) runs INNER (probe_inner.sh): resolve TARGET by the overlay's DNS, then open a
 # TCP connection to TARGET:PORT, retrying for DEADLINE seconds. Inputs: NODE, LEADER (yes on the
-# leader), NETWORK, ENCRYPTED (true/false), IMAGE, INNER, TARGET, PORT, DEADLINE.
+# leader), LEADER_ADDR, NETWORK, ENCRYPTED (true/false), IMAGE, INNER, TARGET, PORT, DEADLINE.
+# A node whose leader does not answer on TCP 2377 at all (its host is down) skips the probe.
 # Prints one line, `NODE ADDR STAGE DETAIL` (STAGE: ok, state, attach, resolve, connect), that
 # probe_verdict.sh classifies with the leader's gossip peers. On failure, also says on stderr what
 # this host alone can tell, naming the likely port, and exits 20.
@@ -15,6 +16,12 @@ addr=$(docker info --format '{{.Swarm.NodeAddr}}')
 if [ "$state" != active ]; then
   echo "$NODE ${addr:--} state $state"
   echo "node $NODE: not in the swarm (state $state): control, TCP 2377 to the managers" >&2; exit 20
+fi
+if [ "$LEADER" != yes ] && ! timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/2377"' "$LEADER_ADDR" 2>/dev/null; then
+  # The leader's host is down (or its 2377 closed to this node): its side cannot be proven now.
+  echo "$NODE $addr skipped the leader $LEADER_ADDR does not answer on TCP 2377"
+  echo "node $NODE: probe skipped: the leader ($LEADER_ADDR) does not answer on TCP 2377; run python -m federation.doctor STACK --probe once it is back" >&2
+  exit 0
 fi
 name="mip-federation-probe-$NODE"
 docker rm -f "$name" >/dev/null 2>&1 || true

@@ -27,6 +27,7 @@ while read -r node addr stage detail; do
   verdict=fail
   case "$stage" in
     ok) verdict=ok; message="reaches $TARGET:$PORT over $NETWORK" ;;
+    skipped) message="not probed: $detail" ;;
     state) message="not in the swarm (state $detail): control, TCP 2377 to the managers" ;;
     attach) message="no probe container on $NETWORK: $detail" ;;
     *)

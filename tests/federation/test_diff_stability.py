@@ -68,11 +68,25 @@ def leaf_paths(before: Any, after: Any, prefix: str = "") -> set[str]:
     return set() if before == after else {prefix}
 
 
+def without(inputs: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """`inputs` without the values at the dotted `paths`."""
+    inputs = copy.deepcopy(inputs)
+    for path in paths:
+        *parents, last = path.split(".")
+        target: Any = inputs
+        for part in parents:
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        if isinstance(target, dict):
+            target.pop(last, None)
+    return inputs
+
+
 def snapshot(config: dict[str, Any], secrets: dict[str, Any]) -> dict[Key, dict[str, Any]]:
     evaluation = evaluate(config, secrets, stack="prod")
     return {
         (r.typ, r.name): {
-            "inputs": r.plain,
+            # Inputs under ignoreChanges are not diffed by Pulumi (the probes': connection, create).
+            "inputs": without(r.plain, r.ignore_changes),
             "(parent)": r.parent,
             "(provider)": (r.provider or "").split("::")[-2:-1],
         }
@@ -107,6 +121,7 @@ def node_resources(alias: str) -> set[Key]:
     return {
         (COMMAND, f"join-{alias}"),
         (COMMAND, f"node-{alias}"),
+        (COMMAND, f"probe-{alias}"),
         (SERVICE, f"exareme-worker-{alias}"),
     }
 

@@ -12,8 +12,8 @@ import pytest
 from federation.config import NetworkSettings, NodeSettings
 from federation.probe import parse_verdict, probe_script, verdict_script
 
-LEADER = NodeSettings(name="chuv", host="192.0.2.10", role="manager")
-HUG = NodeSettings(name="hug", host="192.0.2.11", role="worker")
+LEADER = NodeSettings(name="chuv", host="127.0.0.1", role="manager")
+HUG = NodeSettings(name="hug", host="127.0.0.2", role="worker")
 PLAIN = NetworkSettings(encrypted=False)
 ENCRYPTED = NetworkSettings(encrypted=True)
 
@@ -38,6 +38,10 @@ def fake_env(tmp_path: Path, **values: str) -> dict[str, str]:
     docker = bin_dir / "docker"
     docker.write_text(FAKE_DOCKER)
     docker.chmod(0o755)
+    # probe.sh's check that the leader answers on TCP 2377 (`timeout 5 bash -c ...`): no traffic.
+    check = bin_dir / "timeout"
+    check.write_text('#!/bin/sh\necho "timeout $*" >> "$FAKE_LOG"\nexit "${FAKE_LEADER_DOWN:-0}"\n')
+    check.chmod(0o755)
     env = {
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "FAKE_LOG": str(tmp_path / "docker.log"),
@@ -80,7 +84,7 @@ def run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 )
 def test_probe_prints_its_line_and_names_the_likely_port(tmp_path, docker_run, line, cause):
     env = fake_env(tmp_path, FAKE_RUN=docker_run)
-    result = run(probe_script(HUG, PLAIN, "hashicorp/consul:1.15.4", 5, leader=False), env)
+    result = run(probe_script(HUG, PLAIN, "hashicorp/consul:1.15.4", 5, leader=LEADER), env)
     assert result.stdout.splitlines() == [line]
     if cause is None:
         assert result.returncode == 0 and result.stderr == ""
@@ -90,6 +94,7 @@ def test_probe_prints_its_line_and_names_the_likely_port(tmp_path, docker_run, l
         assert cause in result.stderr
     calls = (tmp_path / "docker.log").read_text().splitlines()
     # A leftover of an interrupted run is removed first, the container again on exit.
+    assert any(c.startswith("timeout 5 bash -c") and c.endswith(" 127.0.0.1") for c in calls)
     removals = [c for c in calls if c == "rm -f mip-federation-probe-hug"]
     assert len(removals) == 2 and calls[-1] == removals[-1]
     [docker_run_call] = [c for c in calls if c.startswith("run ")]
@@ -103,19 +108,30 @@ def test_probe_prints_its_line_and_names_the_likely_port(tmp_path, docker_run, l
 
 def test_probe_on_an_encrypted_overlay_names_esp(tmp_path):
     env = fake_env(tmp_path, FAKE_RUN="connect 10.20.30.2:8500 nc: timed out")
-    result = run(probe_script(HUG, ENCRYPTED, "consul", 5, leader=False), env)
+    result = run(probe_script(HUG, ENCRYPTED, "consul", 5, leader=LEADER), env)
     assert "ESP, IP protocol 50, or UDP 4789 (VXLAN inside ESP)" in result.stderr
 
 
 def test_probe_of_a_node_out_of_the_swarm_or_of_the_leader(tmp_path):
     env = fake_env(tmp_path, FAKE_STATE="inactive")
-    result = run(probe_script(HUG, PLAIN, "consul", 5, leader=False), env)
+    result = run(probe_script(HUG, PLAIN, "consul", 5, leader=LEADER), env)
     assert result.stdout == "hug 192.0.2.11 state inactive\n" and result.returncode == 20
     assert "control, TCP 2377" in result.stderr
     assert "run " not in (tmp_path / "docker.log").read_text()  # no container at all
     env = fake_env(tmp_path, FAKE_RUN="resolve exareme-keystore")
-    result = run(probe_script(LEADER, PLAIN, "consul", 5, leader=True), env)
+    result = run(probe_script(LEADER, PLAIN, "consul", 5, leader=LEADER), env)
     assert "does not answer on the leader itself" in result.stderr
+
+
+def test_probe_is_skipped_while_the_leaders_host_is_down(tmp_path):
+    env = fake_env(tmp_path, FAKE_LEADER_DOWN="124", FAKE_RUN="resolve exareme-keystore")
+    result = run(probe_script(HUG, PLAIN, "consul", 5, leader=LEADER), env)
+    assert result.returncode == 0
+    assert result.stdout == (
+        "hug 192.0.2.11 skipped the leader 127.0.0.1 does not answer on TCP 2377\n"
+    )
+    assert "probe skipped" in result.stderr
+    assert "run " not in (tmp_path / "docker.log").read_text()
 
 
 # --- probe_verdict.sh, on the leader ------------------------------------------------------------

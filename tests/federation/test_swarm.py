@@ -23,6 +23,7 @@ def test_one_manager_and_workers_graph(run, config):
         ["swarm-init", "swarm-join-tokens"]
         + [f"join-{n}" for n in ("hug", "brescia", "lille")]
         + [f"node-{n}" for n in ("chuv", "hug", "brescia", "lille")]
+        + [f"probe-{n}" for n in ("chuv", "hug", "brescia", "lille")]  # federation/probe.py
     )
 
 
