@@ -14,6 +14,18 @@ from tests.lab import Lab
 from tests.program import ROOT
 
 
+def with_ldsm_passwords(
+    config: dict[str, Any], secrets: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`secrets`, with an LDSM password for every node when they hold none: the Exareme image
+    exits at start when RAWPASSWORD is empty (bootstrap.sh, tests/lab/README.md)."""
+    secrets = secrets or {}
+    if "ldsmPasswords" in secrets:
+        return secrets
+    nodes = [n for n in config.get("nodes", []) if isinstance(n, dict) and "name" in n]
+    return {**secrets, "ldsmPasswords": {n["name"]: f"ldsm-pw-{n['name']}" for n in nodes}}
+
+
 @dataclass
 class Federation:
     """One stack deployed into the lab, with its own engine state."""
@@ -30,12 +42,7 @@ class Federation:
         return {k.split(":", 1)[1]: v for k, v in document["config"].items()}
 
     def deploy(self, config: dict[str, Any], secrets: dict[str, Any] | None = None) -> DeployResult:
-        secrets = secrets or {}
-        if "ldsmPasswords" not in secrets:
-            # The Exareme image exits at start when RAWPASSWORD is empty (bootstrap.sh).
-            nodes = [n for n in config.get("nodes", []) if isinstance(n, dict) and "name" in n]
-            passwords = {n["name"]: f"ldsm-pw-{n['name']}" for n in nodes}
-            secrets = {**secrets, "ldsmPasswords": passwords}
+        secrets = with_ldsm_passwords(config, secrets)
         values = {**config, **secrets}
         engine_config = {
             f"mip-federation:{k}": v if isinstance(v, str) else json.dumps(v)

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Federation, sh, swarm_nodes, swarm_state, wait_for
+from tests.e2e.conftest import (
+    Federation,
+    sh,
+    swarm_nodes,
+    swarm_state,
+    wait_for,
+    with_ldsm_passwords,
+)
 from tests.engine import preview
 from tests.program import ROOT
 
@@ -24,10 +31,15 @@ def tokens(federation: Federation) -> tuple[str, str]:
 
 def planned(federation: Federation, config: dict[str, Any]) -> dict[str, str]:
     """resource name -> the step a preview plans for it."""
+    secrets = with_ldsm_passwords(config)  # as Federation.deploy gives them
     engine_config = {
-        f"mip-federation:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()
+        f"mip-federation:{k}": v if isinstance(v, str) else json.dumps(v)
+        for k, v in {**config, **secrets}.items()
     }
-    result = preview(ROOT, federation.stack, engine_config, [], state_file=federation.state_file)
+    secret_keys = [f"mip-federation:{k}" for k in secrets]
+    result = preview(
+        ROOT, federation.stack, engine_config, secret_keys, state_file=federation.state_file
+    )
     assert result.ok, result.errors
     return result.step_ops()
 
