@@ -18,15 +18,31 @@ from tests.program import ROOT
 pytestmark = pytest.mark.lab
 
 FOUR = ["chuv", "hug", "bern", "zurich"]
-EXPECTED = {
-    "mip1": ("manager", "chuv"),
-    "mip2": ("worker", "hug"),
-    "mip3": ("worker", "bern"),
-    "mip4": ("worker", "zurich"),
+# Lab host index -> (role, name label): prefix-agnostic (lab.host(i).name is mip1, mxd1, ...).
+ROLES = {
+    1: ("manager", "chuv"),
+    2: ("worker", "hug"),
+    3: ("worker", "bern"),
+    4: ("worker", "zurich"),
 }
 # A dead node must fail within the SSH dial limits (3 x 10 s) plus the commands' own work: a
 # bound that proves the deploy does not hang, not a speed measurement.
 DEAD_NODE_BOUND = 90
+
+
+def expected(lab, *indexes: int) -> dict[str, tuple[str, str]]:
+    return {lab.host(i).name: ROLES[i] for i in indexes}
+
+
+def host_names(lab, *indexes: int) -> set[str]:
+    return {lab.host(i).name for i in indexes}
+
+
+def deploy(federation, config):
+    """Deploy with an LDSM password for every node (the Exareme image, and its lab stand-in,
+    exits at start without one)."""
+    passwords = {n["name"]: f"ldsm-pw-{n['name']}" for n in config["nodes"]}
+    return federation.deploy(config, {"ldsmPasswords": passwords})
 
 
 def roles_and_labels(lab) -> dict[str, tuple[str, str]]:
@@ -34,13 +50,11 @@ def roles_and_labels(lab) -> dict[str, tuple[str, str]]:
 
 
 def assert_healed(federation, config) -> None:
-    result = federation.deploy(config)
+    result = deploy(federation, config)
     assert result.ok, result.errors
     lab = federation.lab
     names = [n["name"] for n in config["nodes"]]
-    assert roles_and_labels(lab) == {
-        f"mip{i + 1}": EXPECTED[f"mip{i + 1}"] for i in range(len(names))
-    }
+    assert roles_and_labels(lab) == expected(lab, *range(1, len(names) + 1))
     assert all(n["state"] == "ready" for n in swarm_nodes(lab).values())
     workers = {f"exareme-worker-{n}" for n in names[1:]}
     wait_for(
@@ -55,14 +69,14 @@ def test_unreachable_worker_fails_alone_and_a_redeploy_completes_it(federation):
     config = federation.config(FOUR)
     lab.link_down(3)
     started = time.monotonic()
-    result = federation.deploy(config)
+    result = deploy(federation, config)
     elapsed = time.monotonic() - started
     print(f"deploy with one dead node failed after {elapsed:.1f}s")
     errors = dict(result.errors)
     assert set(errors) == {"join-bern"}, result.errors
-    assert "10.231.0.13" in errors["join-bern"]
+    assert lab.host(3).ip in errors["join-bern"]
     assert elapsed < DEAD_NODE_BOUND
-    assert roles_and_labels(lab) == {h: EXPECTED[h] for h in ("mip1", "mip2", "mip4")}
+    assert roles_and_labels(lab) == expected(lab, 1, 2, 4)
 
     lab.link_up(3)
     assert_healed(federation, config)
@@ -77,11 +91,11 @@ def test_wrong_ssh_key_for_one_node(federation):
         "ssh-keygen -q -t ed25519 -N '' -f /root/other && "
         "cp /root/other.pub /root/.ssh/authorized_keys",
     )
-    result = federation.deploy(config)
+    result = deploy(federation, config)
     errors = dict(result.errors)
     assert set(errors) == {"join-hug"}, result.errors
     assert "unable to authenticate" in errors["join-hug"] or "Authentication" in errors["join-hug"]
-    assert set(swarm_nodes(lab)) == {"mip1", "mip3", "mip4"}
+    assert set(swarm_nodes(lab)) == host_names(lab, 1, 3, 4)
 
     lab.run(2, "cp /root/.ssh/authorized_keys.good /root/.ssh/authorized_keys")
     assert_healed(federation, config)
@@ -90,14 +104,14 @@ def test_wrong_ssh_key_for_one_node(federation):
 def test_node_already_in_another_swarm_is_refused_and_left_untouched(federation):
     lab = federation.lab
     config = federation.config(FOUR)
-    lab.run(4, "docker swarm init --advertise-addr 10.231.0.14 >/dev/null")
+    lab.run(4, f"docker swarm init --advertise-addr {lab.host(4).ip} >/dev/null")
     foreign = sh(lab, 4, "docker info --format '{{.Swarm.Cluster.ID}}'")
-    result = federation.deploy(config)
+    result = deploy(federation, config)
     errors = dict(result.errors)
     assert set(errors) == {"join-zurich"}, result.errors
     assert "node zurich: already belongs to another swarm" in errors["join-zurich"]
     assert sh(lab, 4, "docker info --format '{{.Swarm.Cluster.ID}}'") == foreign
-    assert set(swarm_nodes(lab)) == {"mip1", "mip2", "mip3"}
+    assert set(swarm_nodes(lab)) == host_names(lab, 1, 2, 3)
 
     lab.run(4, "docker swarm leave --force >/dev/null")
     assert_healed(federation, config)
@@ -106,28 +120,31 @@ def test_node_already_in_another_swarm_is_refused_and_left_untouched(federation)
 def test_rebooted_worker_rejoins_by_itself_and_redeploy_changes_nothing(federation):
     lab = federation.lab
     config = federation.config(FOUR[:3])
-    assert federation.deploy(config).ok
+    assert deploy(federation, config).ok
     lab.reboot(3)
     wait_for(
-        lambda: swarm_nodes(lab)["mip3"]["state"] == "ready" and swarm_state(lab, 3) == "active",
+        lambda: (
+            swarm_nodes(lab)[lab.host(3).name]["state"] == "ready"
+            and swarm_state(lab, 3) == "active"
+        ),
         timeout=90,
-        what="mip3 back in the swarm after its reboot",
+        what="host 3 back in the swarm after its reboot",
     )
     wait_for(lambda: "exareme-worker-bern" in running_tasks(lab), timeout=90, what="bern's task")
-    again = federation.deploy(config)
+    again = deploy(federation, config)
     assert again.ok, again.errors
     assert {o["op"] for o in again.operations} == {"same"}
-    assert roles_and_labels(lab) == {h: EXPECTED[h] for h in ("mip1", "mip2", "mip3")}
+    assert roles_and_labels(lab) == expected(lab, 1, 2, 3)
 
 
 def test_destroy_with_an_unreachable_worker_then_again_after_link_up(federation):
     lab = federation.lab
     config = federation.config(FOUR)
-    assert federation.deploy(config).ok
+    assert deploy(federation, config).ok
     lab.link_down(4)
     first = federation.destroy()
     errors = dict(first.errors)
-    assert "join-zurich" in errors and "10.231.0.14" in errors["join-zurich"]
+    assert "join-zurich" in errors and lab.host(4).ip in errors["join-zurich"]
     assert swarm_state(lab, 2) == "inactive" and swarm_state(lab, 3) == "inactive"
     assert sh(lab, 1, "docker service ls -q") == ""
 
@@ -143,7 +160,7 @@ def test_manager_dockerd_restarted_mid_deploy(federation):
     lab = federation.lab
     config = federation.config(FOUR)
     outcome: list = []
-    deploying = threading.Thread(target=lambda: outcome.append(federation.deploy(config)))
+    deploying = threading.Thread(target=lambda: outcome.append(deploy(federation, config)))
     deploying.start()
     wait_for(lambda: swarm_state(lab, 1) == "active", timeout=60, interval=0.05, what="swarm init")
     lab.restart_dockerd(1)
@@ -161,7 +178,7 @@ def test_manager_dockerd_restarted_mid_deploy(federation):
         managers = sh(
             lab, index, "docker info --format '{{range .Swarm.RemoteManagers}}{{.Addr}}{{end}}'"
         )
-        assert managers == "10.231.0.11:2377"
+        assert managers == f"{lab.host(1).ip}:2377"
     assert len(swarm_nodes(lab)) == 4 and swarm_id
 
 
@@ -209,5 +226,5 @@ def test_interrupted_deploy_then_redeploy_converges(federation, tmp_path, point)
     assert deploying.returncode != 0
 
     assert_healed(federation, config)
-    again = federation.deploy(config)
+    again = deploy(federation, config)
     assert {o["op"] for o in again.operations} == {"same"}
