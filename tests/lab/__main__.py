@@ -6,10 +6,13 @@
 import argparse
 import subprocess
 import sys
+from pathlib import Path
+
+import yaml
 
 from .host import LabError
 from .lab import Lab
-from .stack import to_yaml
+from .stack import ldsm_secrets, to_yaml
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     stack.add_argument("--names", required=True, help="node names, comma-separated, in host order")
     stack.add_argument("--managers", type=int, default=1, help="the first K nodes are managers")
     stack.add_argument("--unencrypted", action="store_true", help="plain overlay network")
+    stack.add_argument(
+        "--secrets-file",
+        type=Path,
+        help="also write an LDSM password per node to this YAML file (mode 600), for deploy "
+        "--secrets; passwords already in it are kept",
+    )
     stack.add_argument("--stack-name", default="dev", help="named in the header comment")
     for action in ("deploy", "preview", "refresh", "destroy"):
         command = commands.add_parser(
@@ -89,6 +98,11 @@ def main(argv: list[str]) -> int:
     elif args.command == "stack":
         names = [name.strip() for name in args.names.split(",")]
         config = lab.stack_config(names, args.managers, encrypted=not args.unencrypted)
+        if args.secrets_file is not None:
+            path = args.secrets_file
+            existing = yaml.safe_load(path.read_text()) if path.exists() else None
+            path.touch(mode=0o600)
+            path.write_text(yaml.safe_dump(ldsm_secrets(names, existing)))
         sys.stdout.write(to_yaml(config, args.stack_name))
     return 0
 

@@ -1,5 +1,6 @@
 """The Pulumi stack configuration (namespace mip-federation) that points the program at a lab."""
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,6 +52,18 @@ def stack_config(
     for (section, key), image in images.items():
         config.setdefault(f"{NAMESPACE}:{section}", {})[key] = image
     return {"config": config}
+
+
+def ldsm_secrets(names: Sequence[str], existing: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A secrets file (for `deploy --secrets`) with an LDSM password per node, `existing`'s where
+    it has one, a random one otherwise: the Exareme image exits at start when RAWPASSWORD is
+    empty (tests/lab/README.md, bootstrap.sh)."""
+    document = dict(existing or {})
+    passwords = dict(document.get(f"{NAMESPACE}:ldsmPasswords") or {})
+    for name in names:
+        passwords.setdefault(name, secrets.token_urlsafe(16))
+    document[f"{NAMESPACE}:ldsmPasswords"] = passwords
+    return document
 
 
 def to_yaml(stack: dict[str, Any], stack_name: str) -> str:

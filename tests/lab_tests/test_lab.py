@@ -327,6 +327,18 @@ def test_stack_config(lab: Lab) -> None:
     assert "3 node names but the lab has 2 hosts" in too_many.stderr
 
 
+def test_stack_secrets_file_gives_every_node_a_password(lab: Lab, tmp_path: Path) -> None:
+    secrets_file = tmp_path / "secrets.yaml"
+    assert cli("stack", "--names", "chuv", "--secrets-file", str(secrets_file)).returncode == 0
+    assert secrets_file.stat().st_mode & 0o777 == 0o600
+    first = yaml.safe_load(secrets_file.read_text())["mip-federation:ldsmPasswords"]
+    assert set(first) == {"chuv"} and len(first["chuv"]) >= 16
+    assert cli("stack", "--names", "chuv,hug", "--secrets-file", str(secrets_file)).returncode == 0
+    second = yaml.safe_load(secrets_file.read_text())["mip-federation:ldsmPasswords"]
+    assert second["chuv"] == first["chuv"], "a password already given is kept"
+    assert set(second) == {"chuv", "hug"} and second["hug"] != second["chuv"]
+
+
 def test_status_and_memory(lab: Lab) -> None:
     assert [(s.running, s.sshd, s.dockerd) for s in lab.status()] == [(True, True, True)] * 2
     assert cli("status").returncode == 0
