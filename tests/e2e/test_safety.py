@@ -76,15 +76,18 @@ def test_no_secret_in_state_outputs_logs_errors_or_argv(federation, capfd):
     tokens = [sh(lab, 1, f"docker swarm join-token -q {role}") for role in ("worker", "manager")]
     assert len(argv) > 50, "the sampler saw the deploy's processes"
 
-    # A join-token rotation: the old and the new tokens pass through the control manager's
-    # command output; neither may show anywhere.
-    config = dict(config, swarm={"joinTokenRotation": "leak scan"})
+    # A join-token rotation, and autolock: the old and the new tokens and the unlock key pass
+    # through the control manager's command output; none may show anywhere.
+    config = dict(config, swarm={"joinTokenRotation": "leak scan", "autolock": True})
     with argv_sampler() as argv_rotation:
         rotated = federation.deploy(config, {"ldsmPasswords": passwords})
     assert rotated.ok, rotated.errors
     new_tokens = [sh(lab, 1, f"docker swarm join-token -q {r}") for r in ("worker", "manager")]
     assert set(new_tokens).isdisjoint(tokens), "the rotation changed both tokens"
     tokens += new_tokens
+    unlock_key = sh(lab, 1, "docker swarm unlock-key -q")
+    assert unlock_key.startswith("SWMKEY-1-") and rotated.outputs["swarmUnlockKey"] != unlock_key
+    tokens.append(unlock_key)
     needles = tokens + list(passwords.values()) + key_material(federation)
 
     # A deploy that fails on purpose mid-way: one worker is unreachable, the rest goes on.
