@@ -353,6 +353,21 @@ def gap_table(samples: Sequence[Sample], sizes: Sequence[int]) -> list[str]:
                 key = f"{before}→{after}"
                 cells.append(f"{med(key + ' median', steps)} / {med(key + ' max', steps)}")
             waits_lines.append(f"| 1+{n} | {SHORT[tool]} | " + " | ".join(cells) + " |")
+    restarted = [
+        f"1+{s.workers} {SHORT.get(s.tool, s.tool)} run {s.run}: {name}"
+        for s in rows
+        for name, e in s.timeline.items()
+        if e.get("tasks", 1) > 1
+    ]
+    counted = [s for s in rows if any("tasks" in e for e in s.timeline.values())]
+    if counted:
+        waits_lines += [
+            "",
+            f"Services whose first task did not last (a restart, after the policy's 5 s delay), "
+            f"in the {len(counted)} runs that counted tasks: "
+            + ("; ".join(restarted) if restarted else "none")
+            + ".",
+        ]
     return [*lines, *waits_lines, ""]
 
 

@@ -7,7 +7,9 @@ hosts' own records (epoch seconds, the same clock as the bench's, all hosts shar
   absent when the host already had it);
 - `container_created`, `started`: the container's `create` and `start` events on that host;
 - `running`: the task's status timestamp once it is running (the agent reported it to the
-  manager).
+  manager);
+- `tasks`: how many tasks the service has had (more than one: a task failed and the restart
+  policy, 5 s delay, made another).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def collect(lab: Lab, federation: Federation, since: float) -> dict[str, dict[st
             name = service["Spec"]["Name"]
             entry = out[name]
             entry.setdefault("task_created", epoch(task["CreatedAt"]))
+            entry["tasks"] = entry.get("tasks", 0) + 1  # more than 1: a task failed, restarted
             if task["Status"]["State"] == "running" and "running" not in entry:
                 entry["running"] = epoch(task["Status"]["Timestamp"])
             node_of.setdefault(name, names.get(task.get("NodeID", ""), ""))

@@ -236,3 +236,13 @@ def test_lab_memory_is_reported_at_the_largest_size() -> None:
     ]
     text = "\n".join(report.memory_lines(samples))
     assert "At 1 + 29 workers" in text and "**3.00 GiB PSS**" in text and "300 MiB" in text
+
+
+def test_a_restarted_task_is_named() -> None:
+    once = {"created": 1.0, "running": 2.0, "tasks": 1}
+    twice = {"created": 1.0, "running": 8.0, "tasks": 2}
+    calm = _sample("program", 9, 1, timeline={"exareme-master": once})
+    restarted = _sample("program", 9, 2, timeline={"exareme-master": once, "w": twice})
+    assert "in the 1 runs that counted tasks: none." in "\n".join(report.gap_table([calm], [9]))
+    text = "\n".join(report.gap_table([calm, restarted], [9]))
+    assert "in the 2 runs that counted tasks: 1+9 (a) default run 2: w." in text
