@@ -1,12 +1,16 @@
-"""Drift report: compare the live swarm with a stack's configuration, read-only over SSH.
+"""Drift report: compare the live swarm with a stack's configuration, over SSH.
 
-    python -m federation.doctor STACK [--stack-file FILE] [--key FILE] [--json] [--drift-only]
+    python -m federation.doctor STACK [--stack-file FILE] [--key FILE] [--timeout S] [--json]
+                                      [--drift-only] [--probe [--probe-timeout S]]
 
 `pulumi refresh` cannot see drift behind remote commands (roles, labels, membership), so this
-reads the federation as it is: it connects to the leader (the first manager) and runs only
-`docker info`, `docker node|network|service ... ls/inspect/ps` and `docker inspect` there, and
-asks a node itself (`docker info`) only when the leader sees it missing or not ready, to tell
-"left the swarm" from "dockerd down" from "unreachable". It never changes anything on a host.
+reads the federation as it is, over one SSH connection per node, all opened at once: on the
+control manager (swarm.controlManager, else the leader) `docker info`, `docker
+node|network|service ... ls/inspect/ps` and `docker inspect`; on every other node `docker info`,
+what the node says about itself (swarm state, node id, cluster), so that a node that left,
+joined another swarm or is locked shows at once. Without --probe it never changes anything on a
+host; --probe also runs the data-plane probe (federation.probe): a short-lived container per
+node on the overlay, removed after.
 
 Expected state comes from `Pulumi.STACK.yaml` (namespace mip-federation), validated by
 federation.config. Secrets are not needed: a `secure:` sshPrivateKey means "use --key FILE or
@@ -18,8 +22,8 @@ The parts, in the order a report is made:
 - `stackfile`: the stack file's validated settings (the expected state);
 - `ssh`: one SSH connection per node (`Access`, `Connection`, `connect`);
 - `hosts`: reading the hosts (the commands run there, the control manager's `Live` view, what
-  each node says about itself: `HostReport`);
-- `compare`: expected against actual, one `Row` per check;
+  each node says about itself: `HostReport`, the probe's `run_probe`/`run_verdict`);
+- `compare`: expected against actual, one `Row` per check (`probe_rows` for --probe);
 - `render`: the table, the summary, the JSON document, the exit status;
 - `cli`: the command line (`report`, `diagnose`, `main`); `model` holds the shared types.
 """
