@@ -388,7 +388,8 @@ class Lab:
         """Every host as just brought up, in parallel and in about a second: killed, disks wiped,
         link up, booted again. So: no swarm, containers, services, networks, volumes or images
         (tasks pull them from the lab registry, which keeps them; `pull` to have them at once),
-        and nothing left in /root or /tmp, nor in /etc/docker beyond the lab's daemon.json.
+        and nothing left in /root or /tmp, nor in /etc/docker beyond the lab's daemon.json, nor in
+        the network namespace (interfaces, iptables rules).
         (Faster and surer than leaving the swarm: on this kernel `docker swarm leave` waits 5 s
         for the ingress network, and a quick re-join may then fail to bind the gossip port
         7946.)"""
@@ -397,7 +398,9 @@ class Lab:
             self._ensure_registry(state)
 
             def reset_host(host: Host) -> int:
-                hosts_.kill(host)
+                # A new network namespace too: what the old one held (bridges, iptables rules a
+                # test added, addresses) would outlive the processes.
+                self._remove_host(host)
                 return self._start_host(host, fresh=True)
 
             hosts = [self.host(index) for index in sorted(state.hosts)]

@@ -31,11 +31,28 @@ def delete_link(name: str) -> None:
 
 def create_host_link(bridge: str, netns: str, veth: str, address: str) -> None:
     """Network namespace `netns` with eth0 at `address` (CIDR), the peer of `veth` on `bridge`.
-    No default route: hosts reach only the lab subnet."""
+    No default route: hosts reach only the lab subnet. eth0's MAC address follows from its IP
+    address, so a host started again in a new namespace is still what the neighbours' ARP
+    caches hold."""
     if not (NETNS / netns).exists():
         _ip("netns", "add", netns)
     if not link_exists(veth):
-        _ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns)
+        ip = address.split("/")[0]
+        mac = "02:00:" + ":".join(f"{int(byte):02x}" for byte in ip.split("."))
+        _ip(
+            "link",
+            "add",
+            veth,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "address",
+            mac,
+            "netns",
+            netns,
+        )
         _ip("-n", netns, "addr", "add", address, "dev", "eth0")
         _ip("-n", netns, "link", "set", "lo", "up")
         _ip("-n", netns, "link", "set", "eth0", "up")

@@ -218,39 +218,47 @@ def test_image_ref_of_an_unknown_image(lab: Lab) -> None:
 
 
 def test_overlay_task_to_task_and_host_mode_port(swarm: Lab) -> None:
+    # The Exareme stand-ins need a keystore and the RAW* settings (test_standins.py): a plain
+    # busybox page is enough for the overlay and the published port.
+    serve = "mkdir /www && echo page-of-mipt2 >/www/index.html && exec httpd -f -p 9090 -h /www"
     swarm.run(
         1,
-        "docker service create --detach --name exa --network plain --endpoint-mode dnsrr"
-        " --constraint node.hostname==mipt2 --env NODE_NAME=hug --env MASTER_FLAG=master"
-        " --publish mode=host,target=9090,published=9090 hbpmip/exareme:v5",
+        "docker service create --detach --name web --network plain --endpoint-mode dnsrr"
+        " --constraint node.hostname==mipt2 --publish mode=host,target=9090,published=9090"
+        f" mip-lab/busybox:1 {quote(serve)}",
     )
-    task = "docker ps --filter name=exa. --format '{{.ID}}'"
-    container = wait_for("the exa task on mipt2", lambda: swarm.run(2, task).stdout.strip())
+    task = "docker ps --filter name=web. --format '{{.ID}}'"
+    container = wait_for("the web task on mipt2", lambda: swarm.run(2, task).stdout.strip())
     address = swarm.run(
         2,
         f"docker inspect {container} --format '{{{{.NetworkSettings.Networks.plain.IPAddress}}}}'",
     ).stdout.strip()
+    assert address
     # Retried: the embedded DNS on mipt1 learns the task's name a moment after the task starts.
     fetch = (
         'get() { for _ in $(seq 40); do timeout 3 wget -qO- "$1" && return; sleep 0.25; done; }; '
-        f"get http://exa:9090/ && get http://{address}:9090/"
+        f"get http://web:9090/ && get http://{address}:9090/"
     )
     # The docker CLI, like the provider, pins the image to the digest the registry serves.
-    image = "docker service inspect exa --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'"
-    assert swarm.run(1, image).stdout.strip() == swarm.image_ref("hbpmip/exareme:v5")
+    image = "docker service inspect web --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'"
+    assert swarm.run(1, image).stdout.strip() == swarm.image_ref("mip-lab/busybox:1")
     pages = swarm.run(1, f"docker run --rm --network plain mip-lab/busybox:1 {quote(fetch)}")
-    assert pages.stdout.count("NODE_NAME=hug") == 2
-    assert "MASTER_FLAG=master" in pages.stdout
-    url = f"http://{swarm.host(2).ip}:9090/exa-view/index.html"
+    assert pages.stdout.count("page-of-mipt2") == 2
+    url = f"http://{swarm.host(2).ip}:9090/"
     with urllib.request.urlopen(url, timeout=5) as response:
-        assert "NODE_NAME=hug" in response.read().decode()
+        assert "page-of-mipt2" in response.read().decode()
 
 
 def test_reset_leaves_clean_hosts(swarm: Lab) -> None:
     swarm.run(1, "docker run -d --name idle mip-lab/busybox:1 && docker volume create data")
     swarm.run(2, "touch /root/gone-after-reset")
+    swarm.run(2, "iptables -A INPUT -p udp --dport 4789 -j DROP")
+    swarm.run(2, "ip link add leftover0 type bridge")
     swarm.reset()
     assert swarm.run(2, "ls /root/gone-after-reset", check=False).returncode != 0
+    assert "4789" not in swarm.run(2, "iptables -S INPUT").stdout
+    assert swarm.run(2, "ip link show leftover0", check=False).returncode != 0
+    assert swarm.ssh(2, "hostname").stdout.strip() == "mipt2"
     for i in (1, 2):
         state = swarm.run(i, "docker info --format '{{.Swarm.LocalNodeState}}'").stdout.strip()
         assert state == "inactive"
