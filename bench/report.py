@@ -108,10 +108,18 @@ def results_table(samples: Sequence[Sample], n: int) -> list[str]:
             f"forks = N+1 = {n + 1} is not above Ansible's default of 5: that run is the "
             "default-forks row."
             if n + 1 <= 5
-            else f"(b) with forks = N+1 = {n + 1} was not run at this size (`--forks-sizes`), "
-            "to fit the run in its time."
+            else f"(b) with forks = N+1 = {n + 1} was not run at this size (`--peer-runs`, "
+            "`--forks-sizes`), to fit the run in its time."
         )
         ratios += ["", why]
+    peers_elsewhere = {s.tool for s in samples if s.tool not in PROGRAMS}
+    missing = sorted(t for t in peers_elsewhere if t != "ansible-forks" and not _of(samples, t, n))
+    if missing:
+        ratios += [
+            "",
+            f"{', '.join(SHORT[t] for t in missing)} not run at this size (`--peer-runs`), to fit "
+            "the run in its time.",
+        ]
     return [*lines, *ratios, ""]
 
 
