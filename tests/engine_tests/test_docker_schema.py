@@ -438,3 +438,75 @@ def test_query_registry_reads_the_lower_case_oci_descriptor() -> None:
         {"Architecture": "amd64", "OS": "linux"},
         {"Architecture": "", "OS": "linux"},
     ]
+
+
+class _AllocatingDaemon:
+    """A manager whose allocator fills the network in 1 s after its create, as swarmkit's does
+    asynchronously: inspected earlier, the network has no driver, IPAM or options."""
+
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+        self.created_at = 0.0
+
+    def _url(self, path: str) -> str:
+        return path
+
+    def _post_json(self, url: str, data: Any) -> dict[str, Any]:
+        self.created_at = self.clock[0]
+        return {"Id": "net1"}
+
+    def _result(self, response: dict[str, Any], json: bool) -> dict[str, Any]:
+        return response
+
+    def inspect_network(self, network_id: str) -> dict[str, Any]:
+        allocated = self.clock[0] - self.created_at >= 1.0
+        return {
+            "Name": "mip-federation",
+            "Id": network_id,
+            "Scope": "swarm",
+            "Driver": "overlay" if allocated else "",
+            "Attachable": True,
+            "IPAM": {
+                "Driver": "default" if allocated else "",
+                "Config": [{"Subnet": "10.20.30.0/24", "Gateway": "10.20.30.254"}]
+                if allocated
+                else [],
+            },
+            "Options": {"encrypted": "true"} if allocated else {},
+        }
+
+
+def test_network_read_waits_before_its_first_inspect(monkeypatch: Any) -> None:
+    # kreuzwerker/terraform-provider-docker v4.5.0 resource_docker_network_funcs.go
+    # resourceDockerNetworkRead: StateChangeConf{Delay: networkReadRefreshDelay (2 s)} before
+    # resourceDockerNetworkReadRefreshFunc's inspect; resourceDockerNetworkCreate ends with it.
+    from tests.engine.providers import docker_resources
+    from tests.engine.providers.base import HandlerContext, ResourceView
+    from tests.engine.state import ResourceState
+
+    clock = [0.0]
+    daemon = _AllocatingDaemon(clock)
+    monkeypatch.setattr(
+        docker_resources.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s)
+    )
+    handler = docker_resources.NetworkHandler(HandlerContext(), connections=None)  # type: ignore[arg-type]
+    monkeypatch.setattr(handler, "call", lambda provider, action: action(daemon))
+    inputs = {
+        "name": "mip-federation",
+        "driver": "overlay",
+        "attachable": True,
+        "options": {"encrypted": "true"},
+        "ipamConfigs": [{"subnet": "10.20.30.0/24", "gateway": "10.20.30.254"}],
+    }
+    view = ResourceView("urn:net", "overlay-network", "docker:index/network:Network", inputs)
+    network_id, outputs = handler.create(view)
+    assert docker_resources.NETWORK_READ_DELAY == 2.0
+    assert outputs["driver"] == "overlay" and outputs["ipamDriver"] == "default"
+    assert outputs["ipamConfigs"][0]["subnet"] == "10.20.30.0/24"
+    assert outputs["options"] == {"encrypted": "true"}
+
+    daemon.created_at = clock[0]  # a refresh right after another create: Read waits as well
+    old = ResourceState(urn="urn:net", type=view.type, name=view.name, custom=True, id=network_id)
+    old.outputs = outputs
+    read = handler.read(old)
+    assert read is not None and read["driver"] == "overlay"

@@ -31,7 +31,12 @@ from tests.engine.providers.base import (
 from tests.engine.providers.docker_conn import DockerConnectError, DockerConnections, DockerTarget
 from tests.engine.state import ResourceState
 
-# resource_docker_network_funcs.go: networkRemoveRefreshTimeout 30 s, Delay 2 s, MinTimeout 5 s.
+# resource_docker_network_funcs.go: resourceDockerNetworkRead waits networkReadRefreshDelay (2 s)
+# before its first inspect, on create as on refresh. A swarm network inspected at once can come
+# back before the manager's allocator has run: no driver, no IPAM, no options, which the next
+# `pulumi up` would read as a replacement.
+NETWORK_READ_DELAY = 2.0
+# networkRemoveRefreshTimeout 30 s, Delay 2 s, MinTimeout 5 s.
 NETWORK_REMOVE_TIMEOUT = 30.0
 NETWORK_REMOVE_DELAY = 2.0
 NETWORK_REMOVE_MIN_WAIT = 5.0
@@ -114,6 +119,7 @@ class NetworkHandler(DockerHandler):
 
         def action(api: docker.APIClient) -> tuple[str, dict[str, Any]]:
             created = api._result(api._post_json(api._url("/networks/create"), data=body), True)
+            time.sleep(NETWORK_READ_DELAY)
             return created["Id"], api.inspect_network(created["Id"])
 
         network_id, info = self.call(res.provider, action)
@@ -123,6 +129,7 @@ class NetworkHandler(DockerHandler):
         """resourceDockerNetworkReadRefreshFunc: any inspect error reads as removed."""
 
         def action(api: docker.APIClient) -> dict[str, Any] | None:
+            time.sleep(NETWORK_READ_DELAY)
             try:
                 return dict(api.inspect_network(old.id))
             except docker.errors.APIError:
