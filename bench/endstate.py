@@ -52,8 +52,9 @@ def _service_state(spec: dict[str, Any], network_names: dict[str, str]) -> dict[
         "restart": {
             "condition": restart.get("Condition"),
             "delay": restart.get("Delay"),
-            "max_attempts": restart.get("MaxAttempts"),
-            "window": restart.get("Window"),
+            # Docker leaves out what is 0 (no limit, no window) depending on the client.
+            "max_attempts": restart.get("MaxAttempts") or 0,
+            "window": restart.get("Window") or 0,
         },
         "endpoint_mode": endpoint.get("Mode", "vip"),
         "ports": sorted(

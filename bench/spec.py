@@ -32,7 +32,8 @@ KEYSTORE_IMAGE = "hashicorp/consul:1.15.4"
 KEYSTORE_ARGS = tuple(exareme.KEYSTORE_ARGS)
 EXAREME_PORT = 9090
 PASSWORDS_KEY = "mip-federation:ldsmPasswords"  # a secret in the stack config
-RESTART = {"condition": "on-failure", "delay": "5s", "max_attempts": 3, "window": "120s"}
+# The program's restart policy (federation/exareme.py): no limit on the attempts, no window.
+RESTART = {"condition": "on-failure", "delay": "5s", "max_attempts": 0, "window": "0s"}
 
 
 @dataclass(frozen=True)

@@ -320,6 +320,11 @@ class NodeSettings(_Model):
         return self.advertise_addr or self.host
 
 
+# Where the Exareme image looks for its overlay address (bootstrap.sh: the first address that
+# ifconfig shows starting with 10.20).
+EXAREME_OVERLAY = ipaddress.IPv4Network("10.20.0.0/16")
+
+
 class NetworkSettings(_Model):
     name: str = "mip-federation"
     subnet: ipaddress.IPv4Network = ipaddress.IPv4Network("10.20.30.0/24")
@@ -359,11 +364,16 @@ class NetworkSettings(_Model):
         try:
             if "/" not in str(value):
                 raise ValueError("no prefix length")
-            ipaddress.IPv4Network(value, strict=True)
+            network = ipaddress.IPv4Network(value, strict=True)
         except (ValueError, TypeError):
             raise ValueError(
                 "must be an IPv4 network in CIDR form with no host bits set, e.g. 10.20.30.0/24"
             ) from None
+        if not network.subnet_of(EXAREME_OVERLAY):
+            raise ValueError(
+                f"must lie inside {EXAREME_OVERLAY}: Exareme takes its overlay address to be the "
+                "one starting with 10.20 (the image's bootstrap.sh), e.g. 10.20.30.0/24"
+            )
         return value
 
 

@@ -73,12 +73,18 @@ def short_duration(seconds: float) -> str:
     return text
 
 
-# As in the 2018 compose files: on-failure, delay 5 s, 3 attempts within a 120 s window.
+# On failure, after 5 s, with no limit on the attempts. The 2018 compose files allowed 3 within
+# 120 s; but once a task's restarts are used up, swarmkit shuts the slot down for good
+# (moby vendor/github.com/moby/swarmkit/v2/manager/orchestrator/restart/restart.go
+# shouldRestart; nothing reconciles the slot until the service is updated), so a hospital whose
+# server rebooted or whose worker failed three times in a row would stay offline. Attempts and
+# window are sent as Docker stores "no limit" (0) and the provider reads it back (window "0s"):
+# left unset, the window reads back as "0s" and every later `pulumi up` would update it.
 RESTART_POLICY = docker.ServiceTaskSpecRestartPolicyArgs(
     condition="on-failure",
     delay=short_duration(5),
-    max_attempts=3,
-    window=short_duration(120),
+    max_attempts=0,
+    window=short_duration(0),
 )
 # Set by Docker, not by the program: service create resolves the image on the registry
 # (QueryRegistry) and stores the platforms the image is built for in the placement. The provider

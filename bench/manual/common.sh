@@ -51,8 +51,8 @@ raw_env() { # raw_env IP ALIAS: the LDSM variables of a node, as docker service 
 
 common_opts() { # common_opts NAME ROLE ALIAS: what every Exareme service shares
   printf -- '--detach --name %s --network name=%s,alias=%s --endpoint-mode dnsrr ' "$1" "$NETWORK" "$1"
-  printf -- '--restart-condition on-failure --restart-delay 5s --restart-max-attempts 3 '
-  printf -- '--restart-window 120s '
+  printf -- '--restart-condition on-failure --restart-delay 5s --restart-max-attempts 0 '
+  printf -- '--restart-window 0s '
   printf -- "--constraint 'node.role == %s' --constraint 'node.labels.name == %s' " "$2" "$3"
 }
 

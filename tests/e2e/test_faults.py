@@ -137,6 +137,24 @@ def test_rebooted_worker_rejoins_by_itself_and_redeploy_changes_nothing(federati
     assert roles_and_labels(lab) == expected(lab, 1, 2, 3)
 
 
+def test_a_worker_that_fails_again_and_again_comes_back_once_it_can(federation):
+    # swarmkit restart.go shouldRestart: once a slot's restarts are used up (the 2018 compose
+    # files allowed 3 within 120 s), the slot is shut down for good. Four failures in a row, a
+    # few seconds apart, as a rebooting server or an unreachable database would cause.
+    lab = federation.lab
+    config = federation.config(FOUR[:2])
+    assert deploy(federation, config).ok
+    container = "docker ps -q --filter name=exareme-worker-hug."
+    for failure in range(4):
+        running = wait_for(lambda: sh(lab, 2, container), timeout=60, what=f"hug's task {failure}")
+        sh(lab, 2, f"docker kill {running} >/dev/null")
+    wait_for(
+        lambda: "exareme-worker-hug" in running_tasks(lab),
+        timeout=60,
+        what="hug's worker running again after four failures",
+    )
+
+
 def test_destroy_with_an_unreachable_worker_then_again_after_link_up(federation):
     lab = federation.lab
     config = federation.config(FOUR)

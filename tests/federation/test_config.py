@@ -274,6 +274,14 @@ def test_malformed_subnet(subnet):
     assert any(p.startswith("network.subnet:") and "CIDR" in p for p in found), found
 
 
+@pytest.mark.parametrize("subnet", ["10.21.0.0/24", "192.168.50.0/24", "10.0.0.0/8"])
+def test_subnet_outside_exareme_range(subnet):
+    raw = valid()
+    raw["network"] = {"subnet": subnet, "gateway": subnet.replace(".0/", ".1/").split("/")[0]}
+    found = problems(raw)
+    assert any(p.startswith("network.subnet:") and "10.20.0.0/16" in p for p in found), found
+
+
 def test_gateway_outside_subnet():
     raw = valid()
     raw["network"] = {"subnet": "10.20.30.0/24", "gateway": "10.20.31.1"}

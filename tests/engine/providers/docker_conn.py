@@ -7,8 +7,11 @@ Here a local unix socket stands in for that dialer: each connection the Docker S
 spawns that same ssh command and pipes the bytes through.
 
 Connections are used as the provider uses them. It makes one Docker client per provider
-configuration (terraform-provider-docker `Config.NewClient`), pings the daemon when the provider
-is configured (`configure`: `client.Ping`), negotiates the API version once, and its Go
+configuration (terraform-provider-docker `ProviderConfig.MakeClient`, cached by config hash),
+pings the daemon when the provider is configured (pulumi-docker's native half,
+provider/provider.go `dockerNativeProvider.Configure` -> image.go `configureDockerClient(config,
+true)` -> `cli.Ping`, on every run, even one that changes nothing), negotiates the API version
+once, and its Go
 `http.Transport` keeps connections alive and reuses them for any request, keeping up to
 `MaxIdleConnsPerHost` (2) idle ones. So: one connection pool per target for the run, whatever
 the URL (docker-py alone keys its pools by URL, which would open a new ssh for every new API
