@@ -32,6 +32,11 @@ class Federation(pulumi.ComponentResource):
         ssh = SshAccess.from_config(config)
         child = pulumi.ResourceOptions(parent=self)
 
+        # What each node's tasks (and its overlay probe) will run, pulled while the rest is set up.
+        node_images = [settings.exareme.image, settings.exareme.keystore_image]
+        leader_images = node_images + ([settings.portal.image] if settings.portal.enabled else [])
+        images = {node.name: node_images for node in config.followers}
+        images[leader.name] = leader_images
         swarm = Swarm(
             "swarm",
             SwarmArgs(
@@ -42,6 +47,7 @@ class Federation(pulumi.ComponentResource):
                 managers=config.managers,
                 token_rotation=settings.swarm.join_token_rotation,
                 autolock=settings.swarm.autolock,
+                images=images,
             ),
             child,
         )

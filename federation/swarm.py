@@ -31,6 +31,10 @@ class SwarmArgs:
     token_rotation: str | None = None
     # swarm.autolock: None leaves autolock alone (and turns it off when the key is removed).
     autolock: bool | None = None
+    # Node name -> the images its tasks will run: its init or join pulls them in the background.
+    # Both run once per node and ignore later changes to their script (`ignore_changes`), so an
+    # image bump or a new manager never runs them again (a service update pulls its new image).
+    images: dict[str, list[str]] = field(default_factory=dict)
 
 
 def manager_addrs(control: NodeSettings, managers: list[NodeSettings]) -> list[str]:
@@ -81,10 +85,17 @@ class Swarm(pulumi.ComponentResource):
         init = remote.Command(
             "swarm-init",
             connection=ssh.connection(leader),
-            create=render("swarm_init", NODE=leader.name, ADVERTISE_ADDR=leader.swarm_addr),
+            create=render(
+                "swarm_init",
+                NODE=leader.name,
+                ADVERTISE_ADDR=leader.swarm_addr,
+                IMAGES=" ".join(args.images.get(leader.name, [])),
+            ),
             delete=render("leave", NODE=leader.name),
             logging=remote.Logging.NONE,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"]),
+            opts=pulumi.ResourceOptions(
+                parent=self, additional_secret_outputs=["stdout"], ignore_changes=["create"]
+            ),
         )
         init_stdout: pulumi.Output[str] = pulumi.Output.secret(init.stdout)
         info: pulumi.Output[dict[str, str]] = init_stdout.apply(json.loads)
@@ -121,10 +132,15 @@ class Swarm(pulumi.ComponentResource):
             join = remote.Command(
                 f"join-{node.name}",
                 connection=ssh.connection(node),
-                create=render("join", NODE=node.name, MANAGER_ADDRS=addr_list),
+                create=render(
+                    "join",
+                    NODE=node.name,
+                    MANAGER_ADDRS=addr_list,
+                    IMAGES=" ".join(args.images.get(node.name, [])),
+                ),
                 delete=render("leave", NODE=node.name),
                 stdin=pulumi.Output.secret(request),  # type: ignore[arg-type]
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["stdin"]),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["stdin", "create"]),
             )
             node_ids[node.name] = join.stdout.apply(str.strip)
 

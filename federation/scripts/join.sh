@@ -3,6 +3,7 @@
 # dials the request's first RemoteAddrs entry, the control manager's). stdin: the Docker API's
 # SwarmJoin request (it holds the join token, so it never appears in argv).
 # Already a member of this swarm: no change. Member of another swarm: refused. Prints the node id.
+# IMAGES: what this node will run, pulled in the background.
 set -eu
 command -v docker >/dev/null 2>&1 || { echo "node $NODE: docker is not installed or not on PATH for $(id -un)" >&2; exit 10; }
 command -v curl >/dev/null 2>&1 || { echo "node $NODE: curl is not installed; install it (it carries the join token to the Docker API on stdin)" >&2; exit 10; }
@@ -31,6 +32,10 @@ case "$state" in
   *)
     echo "node $NODE: swarm state is '$state'; repair or leave that swarm first" >&2; exit 13 ;;
 esac
+# Pull IMAGES in the background, detached from this session: the tasks this node will run find
+# them here instead of pulling when they are scheduled, after the network and the services.
+# Best effort: a task pulls whatever is still missing.
+for image in $IMAGES; do nohup docker pull -q "$image" </dev/null >/dev/null 2>&1 & done
 node_id=$(docker info --format '{{.Swarm.NodeID}}')
 [ -n "$node_id" ] || { echo "node $NODE: joined, but Docker reports no node id yet; run again" >&2; exit 16; }
 mkdir -p "$HOME/.mip-federation" && printf '%s\n' "$NODE" > "$HOME/.mip-federation/member"

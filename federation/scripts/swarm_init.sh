@@ -1,5 +1,6 @@
 # Create the federation swarm on the leader, or adopt the swarm this host already manages.
-# Inputs: NODE (alias), ADVERTISE_ADDR. Prints one JSON line with the swarm id, the node id and
+# Inputs: NODE (alias), ADVERTISE_ADDR, IMAGES (what the leader will run, pulled in the
+# background). Prints one JSON line with the swarm id, the node id and
 # both join tokens; the resource marks its stdout secret and never logs it.
 set -eu
 command -v docker >/dev/null 2>&1 || { echo "node $NODE: docker is not installed or not on PATH for $(id -un)" >&2; exit 10; }
@@ -14,6 +15,10 @@ case "$state" in
   *)
     echo "node $NODE: swarm state is '$state'; repair or leave that swarm first" >&2; exit 13 ;;
 esac
+# Pull IMAGES in the background, detached from this session: the tasks this node will run find
+# them here instead of pulling when they are scheduled, after the network and the services.
+# Best effort: a task pulls whatever is still missing.
+for image in $IMAGES; do nohup docker pull -q "$image" </dev/null >/dev/null 2>&1 & done
 mkdir -p "$HOME/.mip-federation" && printf '%s\n' "$NODE" > "$HOME/.mip-federation/member"
 # Plain assignments, so that set -e stops on a failure (a command substitution inside printf's
 # arguments would not): recorded empty tokens would make every later join fail.

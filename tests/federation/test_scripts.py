@@ -106,7 +106,13 @@ def test_swarm_init_never_records_empty_tokens(tmp_path, fail_tokens):
     if fail_tokens:  # e.g. the daemon restarting between `swarm init` and `join-token`
         env["FAIL_TOKENS"] = "1"
     result = subprocess.run(
-        ["sh", "-c", render("swarm_init", NODE="chuv", ADVERTISE_ADDR="192.0.2.10")],
+        [
+            "sh",
+            "-c",
+            render(
+                "swarm_init", NODE="chuv", ADVERTISE_ADDR="192.0.2.10", IMAGES="hbpmip/exareme:v5"
+            ),
+        ],
         capture_output=True,
         text=True,
         env=env,
