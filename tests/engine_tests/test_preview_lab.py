@@ -226,6 +226,7 @@ def test_adding_a_hospital_previews_only_its_resources(preview_lab: Any, tmp_pat
         "join-bern": "create",
         "node-bern": "create",
         "exareme-worker-bern": "create",
+        "probe-bern": "create",  # the new node's data-plane proof (federation/probe.py)
         "exareme-master": "update",
     }
     diff = _cli("preview", str(three), "--diff", *common)

@@ -135,11 +135,16 @@ def start(registry: Registry, timeout: float = 30.0) -> int:
             check=True,
         )
     deadline = time.monotonic() + timeout
+    seen = False
     while True:
         found = pids(registry)
         if found and answers(registry):
             return found[0]
-        if not found or time.monotonic() > deadline:  # exited (address in use?) or hangs
+        # `setsid -f` returns before its child has exec'd the registry: not found yet is only an
+        # exit once it was seen running (address in use?); otherwise wait up to the timeout.
+        exited = seen and not found
+        seen = seen or bool(found)
+        if exited or time.monotonic() > deadline:
             tail = log_file.read_text(errors="replace")[-1500:]
             raise RegistryError(f"the registry at {registry.address} did not start:\n{tail}")
         time.sleep(0.05)
