@@ -7,7 +7,10 @@ command -v docker >/dev/null 2>&1 || { echo "node $NODE: docker is not installed
 state=$(docker info --format '{{.Swarm.LocalNodeState}}') || { echo "node $NODE: cannot talk to the Docker daemon (is dockerd running, may $(id -un) use it?)" >&2; exit 11; }
 case "$state" in
   inactive)
-    docker swarm init --advertise-addr "$ADVERTISE_ADDR" >/dev/null ;;
+    docker swarm init --advertise-addr "$ADVERTISE_ADDR" >/dev/null
+    # No routing mesh: every published port is in host mode. Without the ingress network a
+    # joining node sets up no ingress sandbox (network namespace, VXLAN, iptables rules).
+    echo y | docker network rm ingress >/dev/null ;;
   active)
     [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ] || { echo "node $NODE: is a worker of another swarm; refusing to change it (run 'docker swarm leave' on it if it must lead this federation)" >&2; exit 12; }
     addr=$(docker info --format '{{.Swarm.NodeAddr}}')

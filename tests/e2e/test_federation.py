@@ -60,6 +60,12 @@ def test_one_manager_three_workers_deploy_redeploy_remove_destroy(federation):
         '{{index .Options "encrypted"}}\'',
     )
     assert ipam.split() == ["overlay", "true", "10.20.30.0/24", "10.20.30.254"]
+    # No routing mesh: the swarm the program created has no ingress network, and no node set up
+    # an ingress sandbox.
+    assert sh(lab, 1, "docker network ls --format '{{.Name}}' --filter driver=overlay").split() == [
+        "mip-federation"
+    ]
+    assert sh(lab, 3, "ls /var/run/docker/netns").split().count("ingress_sbox") == 0
 
     # Keystore and master on the leader, each worker service on its own node.
     workers = {f"exareme-worker-{n}" for n in FOUR[1:]}

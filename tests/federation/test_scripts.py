@@ -158,3 +158,46 @@ def test_leave_survives_a_timed_out_leave_that_took_effect(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "out of the swarm" in result.stdout
+
+
+RECORDING_DOCKER = """#!/bin/sh
+echo "$*" >> "$HOME/calls"
+case "$*" in
+  *LocalNodeState*) cat "$HOME/state" ;;
+  "swarm init --advertise-addr 192.0.2.10") echo active > "$HOME/state" ;;
+  "network rm ingress") read -r answer; echo "confirmed=$answer" >> "$HOME/calls" ;;
+  *ControlAvailable*) echo true ;;
+  *NodeAddr*) echo 192.0.2.10 ;;
+  *Cluster.ID*) echo swarmid ;;
+  *NodeID*) echo nodeid ;;
+  "swarm join-token -q "*) echo SWMTKN-token ;;
+  "pull -q "*) ;;
+  *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+"""
+
+
+@pytest.mark.parametrize("state", ["inactive", "active"])
+def test_swarm_init_removes_the_ingress_network_only_of_a_swarm_it_creates(tmp_path, state):
+    # Every published port is in host mode: the routing mesh's ingress network would only cost
+    # each joining node an overlay sandbox. A swarm the program adopts is left as it is.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(RECORDING_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    (tmp_path / "state").write_text(f"{state}\n")
+    script = render("swarm_init", NODE="chuv", ADVERTISE_ADDR="192.0.2.10", IMAGES="")
+    result = subprocess.run(
+        ["sh", "-c", script],
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    if state == "inactive":
+        init = calls.index("swarm init --advertise-addr 192.0.2.10")
+        assert calls[init + 1 : init + 3] == ["network rm ingress", "confirmed=y"]
+    else:
+        assert not any(call.startswith(("swarm init", "network rm")) for call in calls)
+    assert json.loads(result.stdout)["swarmId"] == "swarmid"  # the prompt is not in stdout

@@ -18,6 +18,7 @@ from . import engine, keys, net, procs, stack
 from . import host as hosts_
 from . import images as images_
 from . import registry as registry_
+from . import resolver as resolver_
 from .host import Host, LabError
 from .paths import CLIENT_KEY, DATA, HOST_ENV, KEYS, KNOWN_HOSTS, NETNS, STATE
 from .state import State, lock, note_missing_directories, remove_directories_if_last
@@ -83,6 +84,7 @@ class Lab:
         self.key_file = CLIENT_KEY
         self.known_hosts_file = KNOWN_HOSTS
         self._registry = registry_.Registry(prefix, f"{subnet}.1")
+        self._resolver = resolver_.Resolver(f"{subnet}.1", DATA / f"{prefix}-resolver.log")
 
     # Hosts
 
@@ -134,6 +136,7 @@ class Lab:
             try:
                 state = state or self._create_network()
                 self._ensure_registry(state, images)
+                self._resolver.start()
                 self._ensure_hosts(state, n)
             except BaseException:
                 log("up failed: taking the lab down")
@@ -187,6 +190,11 @@ class Lab:
         state.images = sorted(names)
         state.save(self.state_file)
 
+    def _daemon_config(self) -> dict[str, list[str]]:
+        """A host's daemon.json: the registry as its Docker Hub mirror, the resolver as its
+        containers' DNS."""
+        return {**self._registry.daemon_config(), **self._resolver.daemon_config()}
+
     def _parse(self, image: str) -> images_.ImageName:
         try:
             return images_.parse(image, self.registry)
@@ -194,7 +202,7 @@ class Lab:
             raise LabError(str(error)) from None
 
     def _ensure_hosts(self, state: State, n: int) -> None:
-        daemon_config = self._registry.daemon_config()
+        daemon_config = self._daemon_config()
         for index in sorted(index for index in state.hosts if index > n):
             log(f"removing {self.host(index).name}")
             self._remove_host(self.host(index))
@@ -212,7 +220,7 @@ class Lab:
             if not self._running(host, pid):
                 log(f"{host.name} is not running: booting it again")
             elif not hosts_.has_daemon_config(host, daemon_config):
-                log(f"{host.name}: dockerd is not set up for the lab registry: rebooting it")
+                log(f"{host.name}: dockerd lacks the lab registry or resolver: rebooting it")
             else:
                 return pid
             hosts_.kill(host)
@@ -233,6 +241,8 @@ class Lab:
             indexes.update(int(m[1]) for m in map(pattern.fullmatch, names) if m)
         _parallel(self._remove_host, [self.host(index) for index in sorted(indexes)])
         registry_.stop(self._registry)
+        procs.kill_and_wait(self._resolver.pids())
+        self._resolver.log.unlink(missing_ok=True)
         net.delete_link(self.bridge)
         for rule in state.rules if state else ():
             net.delete_rule(rule)
@@ -241,7 +251,7 @@ class Lab:
 
     def _start_host(self, host: Host, fresh: bool) -> int:
         """Disks (wiped if `fresh`), network (link up), boot. Returns the PID 1."""
-        hosts_.prepare_disks(host, fresh, self._registry.daemon_config())
+        hosts_.prepare_disks(host, fresh, self._daemon_config())
         net.create_host_link(self.bridge, host.name, host.veth, f"{host.ip}/24")
         return hosts_.boot(host)
 
@@ -396,6 +406,7 @@ class Lab:
         with lock():
             state = self._state()
             self._ensure_registry(state)
+            self._resolver.start()
 
             def reset_host(host: Host) -> int:
                 # A new network namespace too: what the old one held (bridges, iptables rules a

@@ -141,6 +141,22 @@ def test_dockerd_uses_the_registry_as_its_docker_hub_mirror(lab: Lab) -> None:
     assert "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1" not in environment.splitlines()
 
 
+def test_containers_ask_the_lab_resolver(lab: Lab) -> None:
+    # A name unknown to Docker's embedded DNS is forwarded to the daemon's `dns`: the lab's
+    # resolver says NXDOMAIN at once, as a hospital's resolver would, instead of the lookup
+    # waiting for a nameserver the host cannot reach.
+    config = json.loads(lab.run(1, "cat /etc/docker/daemon.json").stdout)
+    assert config["dns"] == [f"{SUBNET}.1"]
+    lookup = (
+        "docker network create resolver-check >/dev/null && "
+        "docker run --rm --network resolver-check mip-lab/busybox:1 "
+        "nslookup no-such-host.mip 2>&1; "
+        "docker network rm resolver-check >/dev/null"
+    )
+    output = lab.run(1, lookup, check=False).stdout
+    assert "NXDOMAIN" in output and "timed out" not in output, output
+
+
 def test_ssh_with_the_pinned_host_key(lab: Lab) -> None:
     assert lab.ssh(2, "hostname").stdout.strip() == "mipt2"
     assert cli("ssh", "1", "hostname").stdout.strip() == "mipt1"
@@ -436,7 +452,9 @@ def assert_nothing_left(lab: Lab) -> None:
             command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if f"/var/lib/mip-lab/{prefix}".encode() in command_line:
+        arguments = command_line.split(b"\0")
+        resolver = b"mip-lab-resolver" in arguments and f"{lab.subnet}.1".encode() in arguments
+        if f"/var/lib/mip-lab/{prefix}".encode() in command_line or resolver:
             leftovers.append(command_line)
     assert leftovers == []
     listening = subprocess.run(["ss", "-Hltn"], capture_output=True, text=True, check=True)
