@@ -41,11 +41,13 @@ from federation.doctor.compare import (
 )
 from federation.doctor.hosts import (
     LEADER_COMMANDS,
+    PORTAL_COMMAND,
     SWARM_COMMAND,
     ask_host,
     is_manager,
     probe,
     read_live,
+    read_portal,
 )
 from federation.doctor.model import (
     LOCKED_FIX,
@@ -68,6 +70,7 @@ __all__ = [
     "LEADER_COMMANDS",
     "LOCKED_FIX",
     "OBJECT_FIX",
+    "PORTAL_COMMAND",
     "SERVICE_FIX",
     "SWARM_COMMAND",
     "UNDECRYPTED",
@@ -95,6 +98,7 @@ __all__ = [
     "ordered_nodes",
     "probe",
     "read_live",
+    "read_portal",
     "read_stack",
     "report",
     "row",

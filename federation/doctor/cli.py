@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,6 +19,7 @@ from federation.doctor.hosts import (
     ask_host,
     is_manager,
     read_live,
+    read_portal,
     run_probe,
     run_verdict,
     unreachable,
@@ -73,6 +75,8 @@ def diagnose(
         found = _parallel(read, list(range(len(nodes))))
         live = found[0]
         assert isinstance(live, Live)
+        leader = next(index for index, node in enumerate(nodes) if node is leader_of(settings))
+        live = _with_portal(live, connections[leader], opened[leader])
         reports = {
             node.name: report
             for node, report in zip(nodes[1:], found[1:], strict=True)
@@ -82,6 +86,18 @@ def diagnose(
         if probe_deadline is not None and is_manager(live.swarm):
             rows += _probe(settings, connections, opened, probe_deadline)
         return rows
+
+
+def _with_portal(live: Live, leader: Connection, failure: SshError | None) -> Live:
+    """`live` with the portal container as the leader's engine reports it."""
+    if not is_manager(live.swarm):
+        return live
+    if failure is not None:
+        return replace(live, portal_unread=str(failure))
+    try:
+        return replace(live, portal=read_portal(leader))
+    except (DoctorError, SshError) as error:
+        return replace(live, portal_unread=str(error))
 
 
 def _probe(

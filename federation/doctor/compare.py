@@ -350,6 +350,9 @@ def _service_rows(
 def _portal_rows(settings: StackSettings, live: Live) -> list[Row]:
     portal = settings.portal
     found = live.portal[0] if live.portal else None
+    if live.portal_unread:
+        expected = "running" if portal.enabled else "absent"
+        return [row("portal", PORTAL_CONTAINER, expected, f"unknown: {live.portal_unread}", False)]
     if not portal.enabled:
         actual = "absent" if found is None else str(found.get("State", {}).get("Status"))
         return [row("portal", PORTAL_CONTAINER, "absent", actual)]

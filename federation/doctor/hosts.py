@@ -34,11 +34,13 @@ LEADER_COMMANDS = {
             "docker inspect --type task",
         )
     ),
-    "portal": _inspect_all(
-        "docker ps -aq --no-trunc --filter " + shlex.quote(f"name=^/?{PORTAL_CONTAINER}$"),
-        "docker container inspect",
-    ),
 }
+# The portal is a container outside the swarm on the leader's engine (where the program's
+# portal-docker provider puts it), not necessarily on the control manager.
+PORTAL_COMMAND = _inspect_all(
+    "docker ps -aq --no-trunc --filter " + shlex.quote(f"name=^/?{PORTAL_CONTAINER}$"),
+    "docker container inspect",
+)
 
 
 def _read_json(connection: Connection, what: str, command: str, attempts: int = 2) -> Any:
@@ -71,11 +73,17 @@ def read_live(connection: Connection) -> Live:
     if not isinstance(swarm, dict):
         raise DoctorError(f"{connection.where}: unexpected `docker info` output")
     if not is_manager(swarm):
-        return Live(swarm, [], [], [], [], [])
+        return Live(swarm, [], [], [], [])
     found = {
         name: _read_json(connection, name, command) for name, command in LEADER_COMMANDS.items()
     }
     return Live(swarm=swarm, **found)
+
+
+def read_portal(connection: Connection) -> list[dict[str, Any]]:
+    """The portal container's inspect JSON on the leader's engine (`[]` when there is none)."""
+    found = _read_json(connection, "portal container", PORTAL_COMMAND)
+    return found if isinstance(found, list) else []
 
 
 def ask_host(connection: Connection, user: str) -> HostReport:

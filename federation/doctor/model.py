@@ -49,14 +49,17 @@ def row(
 
 @dataclass(frozen=True)
 class Live:
-    """What the leader reports: `docker info` .Swarm and the inspect JSON of every object."""
+    """What the control manager reports (`docker info` .Swarm and the inspect JSON of every swarm
+    object), and the portal container as the leader's engine reports it; `portal_unread` says why
+    the portal could not be read (the leader unreachable), "" when it was."""
 
     swarm: dict[str, Any]
     nodes: list[dict[str, Any]]
     networks: list[dict[str, Any]]
     services: list[dict[str, Any]]
     tasks: list[dict[str, Any]]
-    portal: list[dict[str, Any]]
+    portal: list[dict[str, Any]] = field(default_factory=list)
+    portal_unread: str = ""
 
 
 @dataclass(frozen=True)

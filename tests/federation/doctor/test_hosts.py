@@ -6,13 +6,14 @@ import json
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from federation import doctor
 from federation.doctor import Access, DoctorError, HostReport, Result, SshError, cli, hosts
-from tests.federation.doctor.canned import in_sync, settings
+from tests.federation.doctor.canned import NODES, in_sync, settings
 
 
 class FakeConnection:
@@ -39,7 +40,14 @@ def test_read_live_runs_only_read_only_docker_commands():
     for name, command in doctor.LEADER_COMMANDS.items():
         answers[command] = ok(getattr(live, name))
     connection = FakeConnection(answers)
-    assert doctor.read_live(connection) == live  # type: ignore[arg-type]
+    assert doctor.read_live(connection) == replace(live, portal=[])  # type: ignore[arg-type]
+    assert (
+        doctor.read_portal(  # type: ignore[arg-type]
+            FakeConnection({doctor.PORTAL_COMMAND: ok(live.portal)})
+        )
+        == live.portal
+    )
+    answers[doctor.PORTAL_COMMAND] = ok(live.portal)
     for command in connection.commands:
         words = command.replace("$(", " ").replace(";", " ").split()
         docker_verbs = [words[i + 1 : i + 3] for i, w in enumerate(words) if w == "docker"]
@@ -107,6 +115,7 @@ class FakeHosts:
 
     def __init__(self, live, swarms: dict[str, Any], down: set[str] = frozenset()) -> None:
         self.live, self.swarms, self.down = live, swarms, down
+        self.leader = self.control = "chuv"
         self.opened: list[str] = []
         self.closed: list[str] = []
         self.commands: dict[str, list[str]] = {}
@@ -137,7 +146,10 @@ class FakeHosts:
                     assert node.name == "chuv"
                     fake.verdict_input = command
                     return Result(1, fake.verdict, "")
-                if node.name == "chuv":
+                if command == doctor.PORTAL_COMMAND:  # asked of the leader's engine only
+                    assert node.name == fake.leader
+                    return ok(fake.live.portal)
+                if node.name == fake.control:
                     if command == doctor.SWARM_COMMAND:
                         return ok(fake.live.swarm)
                     name = next(k for k, v in doctor.LEADER_COMMANDS.items() if v == command)
@@ -243,3 +255,39 @@ def test_probe_runs_on_every_node_over_its_connection_and_the_verdict_on_the_lea
     assert fake.probe_lines["hug"] in fake.verdict_input
     assert sorted(fake.opened) == ["chuv", "hug", "lille"]
     assert [c[:5] for c in fake.commands["hug"]] == ["docke", "NODE="]
+
+
+MANAGERS = ["chuv", "hug", "lille"]
+
+
+def three_managers():
+    nodes = [{**node, "role": "manager"} for node in NODES]
+    return settings(nodes=nodes, swarm={"controlManager": "hug"})
+
+
+def test_the_portal_is_read_on_the_leader_not_on_the_control_manager(monkeypatch):
+    # The portal-docker provider puts the portal on the leader's engine; with
+    # swarm.controlManager on another manager, the leader is still where it runs.
+    fake = FakeHosts(in_sync(), {name: {"LocalNodeState": "active"} for name in MANAGERS})
+    fake.control = "hug"
+    monkeypatch.setattr(cli, "Connection", fake.connection)
+    stack = three_managers()
+    rows = doctor.diagnose(stack, Access(stack.ssh, None))
+    portal_rows = [(r.check, r.actual, r.status) for r in rows if r.check.startswith("portal")]
+    assert portal_rows == [
+        ("portal", "running", "OK"),
+        ("portal image", "hbpmip/portal-backend:2.5.4", "OK"),
+    ]
+    assert fake.commands["chuv"].count(doctor.PORTAL_COMMAND) == 1
+    assert doctor.PORTAL_COMMAND not in fake.commands["hug"]
+
+
+def test_an_unreachable_leader_leaves_the_portal_unknown_not_missing(monkeypatch):
+    fake = FakeHosts(in_sync(), {"lille": {"LocalNodeState": "active"}}, down={"192.0.2.10"})
+    fake.control = "hug"
+    monkeypatch.setattr(cli, "Connection", fake.connection)
+    stack = three_managers()
+    rows = doctor.diagnose(stack, Access(stack.ssh, None))
+    (portal_row,) = [r for r in rows if r.check == "portal"]
+    assert portal_row.expected == "running" and portal_row.status == "DRIFT"
+    assert portal_row.actual == ("unknown: chuv (192.0.2.10:22): unreachable over SSH (timed out)")
