@@ -1,8 +1,9 @@
 # Data-plane probe, run on every node: prove the overlay carries traffic from this host to the
-# leader's side. A short-lived container on NETWORK (IMAGE: one the stack deploys, with busybox's
+# leader's side. A short-lived container on the overlay (IMAGE: one the stack deploys, with busybox's
 # sh, nslookup and nc) runs INNER (probe_inner.sh): resolve TARGET by the overlay's DNS, then open a
 # TCP connection to TARGET:PORT, retrying for DEADLINE seconds. Inputs: NODE, LEADER (yes on the
-# leader), LEADER_ADDR, NETWORK, ENCRYPTED (true/false), IMAGE, INNER, TARGET, PORT, DEADLINE.
+# leader), LEADER_ADDR, NETWORK, ENCRYPTED (true/false), IMAGE, INNER, TARGET, PORT, DEADLINE,
+# SERVICE (the Exareme service whose task runs on this node), TASK_WAIT (seconds).
 # A node whose leader does not answer on TCP 2377 at all (its host is down) skips the probe.
 # Prints one line, `NODE ADDR STAGE DETAIL` (STAGE: ok, state, attach, resolve, connect), that
 # probe_verdict.sh classifies with the leader's gossip peers. On failure, also says on stderr what
@@ -23,10 +24,24 @@ if [ "$LEADER" != yes ] && ! timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/2377"' "$LE
   echo "node $NODE: probe skipped: the leader ($LEADER_ADDR) does not answer on TCP 2377; run python -m federation.doctor STACK --probe once it is back" >&2
   exit 0
 fi
+# The probe's container shares the network namespace of this node's own Exareme task (SERVICE),
+# waiting up to TASK_WAIT seconds for it to run: it proves the path Exareme itself uses, and needs
+# no network attachment of its own (a round trip to the managers and an endpoint gossiped to every
+# node, twice, which at 30 nodes slowed the tasks starting beside it). A node whose task does not
+# run gets a container attached to NETWORK.
+task=""
+end=$(( $(date +%s) + TASK_WAIT ))
+while :; do
+  task=$(docker ps -q --filter "label=com.docker.swarm.service.name=$SERVICE" --filter status=running | head -n 1)
+  [ -z "$task" ] && [ "$(date +%s)" -lt "$end" ] || break
+  sleep 1
+done
+network=$NETWORK
+[ -z "$task" ] || network="container:$task"
 name="mip-federation-probe-$NODE"
 docker rm -f "$name" >/dev/null 2>&1 || true
 trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT HUP INT TERM
-out=$(docker run --rm --name "$name" --label "mip-federation.probe=$NODE" --network "$NETWORK" \
+out=$(docker run --rm --name "$name" --label "mip-federation.probe=$NODE" --network "$network" \
   --log-driver none --entrypoint /bin/sh "$IMAGE" -c "$INNER" probe "$TARGET" "$PORT" "$DEADLINE" 2>&1) || true
 line=$(printf '%s\n' "$out" | grep -E '^(ok|resolve|connect) ' | tail -n 1) || true
 [ -n "$line" ] || line="attach $(printf '%s' "$out" | tr '\n' ' ' | cut -c 1-300)"

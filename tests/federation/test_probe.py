@@ -28,6 +28,7 @@ case "$1 $2" in
     n=$(grep -c '^network inspect' "$FAKE_LOG")
     printf '%s\\n' "$FAKE_PEERS" | sed -n "${n}p" ;;
   run*) printf '%s\\n' "$FAKE_RUN"; exit "${FAKE_RUN_CODE:-0}" ;;
+  ps*) [ -z "$FAKE_TASK" ] || echo "$FAKE_TASK" ;;
 esac
 """
 
@@ -48,6 +49,7 @@ def fake_env(tmp_path: Path, **values: str) -> dict[str, str]:
         "FAKE_STATE": "active",
         "FAKE_RUN": "",
         "FAKE_PEERS": "",
+        "FAKE_TASK": "",
     }
     env.update(values)
     return env
@@ -104,6 +106,31 @@ def test_probe_prints_its_line_and_names_the_likely_port(tmp_path, docker_run, l
         "hashicorp/consul:1.15.4 -c "
     )
     assert docker_run_call.endswith(" probe exareme-keystore 8500 5")
+
+
+@pytest.mark.parametrize(
+    ("node", "service"), [(HUG, "exareme-worker-hug"), (LEADER, "exareme-master")]
+)
+def test_probe_shares_the_network_namespace_of_its_nodes_exareme_task(tmp_path, node, service):
+    # No attachment of its own: the probe proves the path the node's Exareme task uses.
+    env = fake_env(tmp_path, FAKE_RUN="ok 10.20.30.2", FAKE_TASK="0123abcd")
+    result = run(probe_script(node, PLAIN, "consul", 5, leader=LEADER, task_wait=30), env)
+    assert result.returncode == 0, result.stderr
+    calls = (tmp_path / "docker.log").read_text().splitlines()
+    [ps] = [c for c in calls if c.startswith("ps ")]  # found at once: no wait
+    assert f"--filter label=com.docker.swarm.service.name={service}" in ps
+    [docker_run_call] = [c for c in calls if c.startswith("run ")]
+    assert " --network container:0123abcd " in docker_run_call
+
+
+def test_probe_waits_for_the_task_then_attaches_a_container_of_its_own(tmp_path):
+    env = fake_env(tmp_path, FAKE_RUN="ok 10.20.30.2")
+    result = run(probe_script(HUG, PLAIN, "consul", 5, leader=LEADER, task_wait=1), env)
+    assert result.returncode == 0, result.stderr
+    calls = (tmp_path / "docker.log").read_text().splitlines()
+    assert len([c for c in calls if c.startswith("ps ")]) >= 2  # asked again after a second
+    [docker_run_call] = [c for c in calls if c.startswith("run ")]
+    assert " --network mip-federation " in docker_run_call
 
 
 def test_probe_on_an_encrypted_overlay_names_esp(tmp_path):

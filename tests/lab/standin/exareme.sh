@@ -34,12 +34,22 @@ probe() {
 	printf '{"name":"%s","address":"%s","reachable":%s}\n' "$1" "$2" "$reachable"
 }
 
+# active_workers: "NAME ADDRESS" per active worker, read with one request (?recurse): one request
+# per worker, all at once, overflowed the keystore's listen queue (busybox nc) at 29 workers.
+active_workers() {
+	request GET "$kv/active_workers/?recurse" | tr '{' '\n' |
+		sed -n 's|.*"Key":"active_workers/\([^"]*\)".*"Value":"\([^"]*\)".*|\1 \2|p' |
+		while read -r name value; do echo "$name $(echo "$value" | base64 -d)"; done
+}
+
 federation() {
 	found=$(mktemp -d)
-	for name in $(request GET "$kv/active_workers/?keys" | keys_under active_workers); do
-		probe "$name" "$(request GET "$kv/active_workers/$name?raw")" >"$found/$name" &
-	done
-	wait
+	active_workers | {
+		while read -r name address; do
+			probe "$name" "$address" >"$found/$name" &
+		done
+		wait
+	}
 	printf '{"master":"%s","address":"%s","workers_wait":%s,"workers":%s}\n' "$NODE_NAME" \
 		"$(cat $state/address)" "${EXA_WORKERS_WAIT:-null}" "$(cat "$found"/* </dev/null | json_list)"
 	rm -r "$found"
