@@ -29,21 +29,29 @@ fi
 # no network attachment of its own (a round trip to the managers and an endpoint gossiped to every
 # node, twice, which at 30 nodes slowed the tasks starting beside it). A node whose task does not
 # run gets a container attached to NETWORK.
-task=""
-end=$(( $(date +%s) + TASK_WAIT ))
-while :; do
-  task=$(docker ps -q --filter "label=com.docker.swarm.service.name=$SERVICE" --filter status=running | head -n 1)
-  [ -z "$task" ] && [ "$(date +%s)" -lt "$end" ] || break
-  sleep 1
-done
-network=$NETWORK
-[ -z "$task" ] || network="container:$task"
+running_task() {
+  docker ps -q --filter "label=com.docker.swarm.service.name=$SERVICE" --filter status=running | head -n 1
+}
 name="mip-federation-probe-$NODE"
 docker rm -f "$name" >/dev/null 2>&1 || true
 trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT HUP INT TERM
-out=$(docker run --rm --name "$name" --label "mip-federation.probe=$NODE" --network "$network" \
-  --log-driver none --entrypoint /bin/sh "$IMAGE" -c "$INNER" probe "$TARGET" "$PORT" "$DEADLINE" 2>&1) || true
-line=$(printf '%s\n' "$out" | grep -E '^(ok|resolve|connect) ' | tail -n 1) || true
+end=$(( $(date +%s) + TASK_WAIT ))
+tries=0
+while :; do
+  task=$(running_task)
+  while [ -z "$task" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 1; task=$(running_task); done
+  network=$NETWORK
+  [ -z "$task" ] || network="container:$task"
+  out=$(docker run --rm --name "$name" --label "mip-federation.probe=$NODE" --network "$network" \
+    --log-driver none --entrypoint /bin/sh "$IMAGE" -c "$INNER" probe "$TARGET" "$PORT" "$DEADLINE" 2>&1) || true
+  line=$(printf '%s\n' "$out" | grep -E '^(ok|resolve|connect) ' | tail -n 1) || true
+  # The task's container may have stopped between `docker ps` and `docker run` (a restart of the
+  # task): probe again in its new one.
+  tries=$((tries + 1))
+  if [ -n "$line" ] || [ -z "$task" ] || [ "$tries" -ge 3 ] || [ "$(running_task)" = "$task" ]; then
+    break
+  fi
+done
 [ -n "$line" ] || line="attach $(printf '%s' "$out" | tr '\n' ' ' | cut -c 1-300)"
 echo "$NODE $addr $line"
 set -f; set -- $line

@@ -133,6 +133,40 @@ def test_probe_waits_for_the_task_then_attaches_a_container_of_its_own(tmp_path)
     assert " --network mip-federation " in docker_run_call
 
 
+RESTARTING_TASK_DOCKER = """#!/bin/sh
+echo "$*" >> "$FAKE_LOG"
+case "$1" in
+  info) case "$3" in *LocalNodeState*) echo active ;; *NodeAddr*) echo 192.0.2.11 ;; esac ;;
+  ps) [ -e "$HOME/restarted" ] && echo task-2 || echo task-1 ;;
+  run)
+    case "$*" in
+      *"--network container:task-1 "*)
+        touch "$HOME/restarted"  # the task restarted between `docker ps` and `docker run`
+        echo "docker: Error response from daemon: namespace path: lstat /proc/311/ns/net"
+        exit 125 ;;
+      *) echo "ok 10.20.30.2" ;;
+    esac ;;
+esac
+"""
+
+
+def test_probe_follows_its_task_into_the_container_that_replaced_it(tmp_path):
+    env = fake_env(tmp_path)
+    (tmp_path / "bin" / "docker").write_text(RESTARTING_TASK_DOCKER)
+    env["HOME"] = str(tmp_path)
+    result = run(probe_script(HUG, PLAIN, "consul", 5, leader=LEADER, task_wait=30), env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["hug 192.0.2.11 ok 10.20.30.2"]
+    runs = [c for c in (tmp_path / "docker.log").read_text().splitlines() if c.startswith("run ")]
+    assert [
+        " --network container:task-1 " in runs[0],
+        " --network container:task-2 " in runs[1],
+    ] == [
+        True,
+        True,
+    ]
+
+
 def test_probe_on_an_encrypted_overlay_names_esp(tmp_path):
     env = fake_env(tmp_path, FAKE_RUN="connect 10.20.30.2:8500 nc: timed out")
     result = run(probe_script(HUG, ENCRYPTED, "consul", 5, leader=LEADER), env)

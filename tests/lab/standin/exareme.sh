@@ -128,9 +128,14 @@ register_master() { request PUT "$kv/master/$NODE_NAME" "$address" >/dev/null; }
 
 wait_for_keystore
 if [ "${MASTER_FLAG-}" != master ]; then
-	nc -ll -p "$port" -e /lab/exareme request "$port" &
-	register_worker
-	echo "Worker $NODE_NAME registered with address $address"
+	nc "$LISTEN" -p "$port" -e /lab/exareme request "$port" &
+	# A request lost under load (its 3 s timeout) does not end the container: the 5 s check below
+	# registers again.
+	if register_worker; then
+		echo "Worker $NODE_NAME registered with address $address"
+	else
+		echo "Worker $NODE_NAME: registering failed, trying again within 5 s"
+	fi
 	while sleep 5; do
 		worker_registered || { wait_for_keystore && register_worker && echo "Registered again"; }
 	done
@@ -139,7 +144,7 @@ fi
 if request GET "$kv/master/?keys" >/dev/null; then
 	echo "Master $NODE_NAME at $address restarted: not waiting for workers"
 else
-	register_master
+	register_master || echo "Master $NODE_NAME: registering failed, trying again within 5 s"
 	wait_for_workers
 fi
 activate_workers
