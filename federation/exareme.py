@@ -119,7 +119,7 @@ class Exareme(pulumi.ComponentResource):
         leader = args.leader
         common = {"CONSULURL": f"{KEYSTORE_SERVICE}:{KEYSTORE_PORT}", "MODE": "global"}
 
-        self._service(
+        self.keystore = self._service(
             KEYSTORE_SERVICE,
             node=leader,
             image=args.settings.keystore_image,
@@ -132,7 +132,9 @@ class Exareme(pulumi.ComponentResource):
             "NODE_NAME": leader.name,
             "EXA_WORKERS_WAIT": str(len(args.followers)),
         }
-        self._service(
+        # Per node, the service whose task runs there: the master on the leader, else its worker.
+        self.tasks: dict[str, docker.Service] = {}
+        self.tasks[leader.name] = self._service(
             MASTER_SERVICE,
             node=leader,
             image=args.settings.image,
@@ -141,7 +143,7 @@ class Exareme(pulumi.ComponentResource):
         )
         for node in args.followers:
             worker_env = {**common, "NODE_NAME": node.name}
-            self._service(
+            self.tasks[node.name] = self._service(
                 worker_service_name(node.name),
                 node=node,
                 image=args.settings.image,

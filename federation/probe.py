@@ -25,6 +25,7 @@ again; `python -m federation.doctor STACK --probe` proves it again on demand.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -128,7 +129,11 @@ class ProbeArgs:
     node_ready: dict[str, pulumi.Resource]
     """Per node, what makes it a labelled member (its node command)."""
     overlay_ready: list[pulumi.Resource]
-    """The network and the services the probe reaches."""
+    """The network and the service the probe reaches (the keystore)."""
+    tasks: Mapping[str, pulumi.Resource]
+    """Per node, the Exareme service whose task the probe shares the network namespace of. Only
+    that one: depending on every service (the Exareme component) made N probes depend on N
+    services, a quadratic evaluation (16 ms per hospital at 500 against 8.5 at 30)."""
 
 
 class DataPlaneProbe(pulumi.ComponentResource):
@@ -151,7 +156,12 @@ class DataPlaneProbe(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[args.node_ready[node.name], *args.overlay_ready, *after],
+                    depends_on=[
+                        args.node_ready[node.name],
+                        *args.overlay_ready,
+                        args.tasks[node.name],
+                        *after,
+                    ],
                     # A proof made once, when the node is added: a new SSH user or key, an image
                     # or a script change does not run it again on every node (the doctor's
                     # --probe does, on demand). A failed probe is not stored: the next up runs it.

@@ -90,7 +90,8 @@ class Federation(pulumi.ComponentResource):
                 network=settings.network,
                 image=settings.exareme.keystore_image,
                 node_ready=dict(swarm.nodes),
-                overlay_ready=[network, exareme],
+                overlay_ready=[network, exareme.keystore],
+                tasks=exareme.tasks,
             ),
             child,
         )

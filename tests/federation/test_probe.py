@@ -259,3 +259,17 @@ def test_parse_verdict_ignores_other_lines():
     parsed = parse_verdict("chuv ok reaches it\nnoise\nhug fail gossip, TCP+UDP 7946\n")
     assert {n: v.status for n, v in parsed.items()} == {"chuv": "ok", "hug": "fail"}
     assert parsed["hug"].message == "gossip, TCP+UDP 7946"
+
+
+# --- the probes in the program's graph ---------------------------------------------------------
+
+
+def test_each_probe_waits_for_its_node_the_network_the_keystore_and_its_own_task(run, config):
+    # Only its own task's service: depending on every service made N probes depend on N
+    # services, a quadratic evaluation at scale.
+    ev = run(config)
+    for node, task in [("hug", "exareme-worker-hug"), ("chuv", "exareme-master")]:
+        named = {d.rsplit("::", 1)[1] for d in ev.named(f"probe-{node}").dependencies}
+        assert {f"node-{node}", "overlay-network", "exareme-keystore", task} <= named
+        other_services = {d for d in named if d.startswith("exareme-")} - {"exareme-keystore", task}
+        assert other_services == set(), named
