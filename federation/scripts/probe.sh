@@ -32,6 +32,11 @@ fi
 running_task() {
   docker ps -q --filter "label=com.docker.swarm.service.name=$SERVICE" --filter status=running | head -n 1
 }
+# A task container that exited (an Exareme image exits at start without its RAW* settings): no
+# point waiting for it.
+exited_task() {
+  docker ps -aq --filter "label=com.docker.swarm.service.name=$SERVICE" --filter status=exited | head -n 1
+}
 name="mip-federation-probe-$NODE"
 docker rm -f "$name" >/dev/null 2>&1 || true
 trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT HUP INT TERM
@@ -39,7 +44,10 @@ end=$(( $(date +%s) + TASK_WAIT ))
 tries=0
 while :; do
   task=$(running_task)
-  while [ -z "$task" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 1; task=$(running_task); done
+  while [ -z "$task" ] && [ -z "$(exited_task)" ] && [ "$(date +%s)" -lt "$end" ]; do
+    sleep 1
+    task=$(running_task)
+  done
   network=$NETWORK
   [ -z "$task" ] || network="container:$task"
   out=$(docker run --rm --name "$name" --label "mip-federation.probe=$NODE" --network "$network" \

@@ -239,13 +239,19 @@ def test_lost_quorum_recovered_with_force_new_cluster_as_the_readme_says(federat
     # Back to three managers: the same hosts join again, as managers, with the stored token.
     up = federation.deploy(config, ldsm(FOUR))
     assert up.ok, up.errors
-    roles = {h: (n["role"], n["state"]) for h, n in swarm_nodes(lab).items()}
-    assert roles == {
+    expected_roles = {
         hosts[1].name: ("manager", "ready"),
         hosts[2].name: ("manager", "ready"),
         hosts[3].name: ("manager", "ready"),
         hosts[4].name: ("worker", "ready"),
     }
+
+    def roles() -> dict[str, tuple[str, str]]:
+        return {h: (n["role"], n["state"]) for h, n in swarm_nodes(lab).items()}
+
+    # A node may read "unknown" for a moment while the new managers' leader takes over its
+    # heartbeats.
+    wait_for(lambda: roles() == expected_roles, timeout=60, what="every node ready")
     again = federation.deploy(config, ldsm(FOUR))
     assert again.ok and changed(again) == {}, again.operations
     doctor_settles(federation, FOUR)

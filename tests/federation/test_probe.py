@@ -167,6 +167,28 @@ def test_probe_follows_its_task_into_the_container_that_replaced_it(tmp_path):
     ]
 
 
+EXITED_TASK_DOCKER = """#!/bin/sh
+echo "$*" >> "$FAKE_LOG"
+case "$1" in
+  info) case "$3" in *LocalNodeState*) echo active ;; *NodeAddr*) echo 192.0.2.11 ;; esac ;;
+  ps) case "$*" in *status=exited*) echo dead-1 ;; esac ;;
+  run) echo "ok 10.20.30.2" ;;
+esac
+"""
+
+
+def test_probe_does_not_wait_for_a_task_that_exited(tmp_path):
+    # An Exareme image exits at start without its RAW* settings: attach at once, no 120 s wait.
+    env = fake_env(tmp_path)
+    (tmp_path / "bin" / "docker").write_text(EXITED_TASK_DOCKER)
+    result = run(probe_script(HUG, PLAIN, "consul", 5, leader=LEADER, task_wait=120), env)
+    assert result.returncode == 0, result.stderr
+    calls = (tmp_path / "docker.log").read_text().splitlines()
+    assert len([c for c in calls if c.startswith("ps -q ")]) == 1  # looked once, did not wait
+    [docker_run_call] = [c for c in calls if c.startswith("run ")]
+    assert " --network mip-federation " in docker_run_call
+
+
 def test_probe_on_an_encrypted_overlay_names_esp(tmp_path):
     env = fake_env(tmp_path, FAKE_RUN="connect 10.20.30.2:8500 nc: timed out")
     result = run(probe_script(HUG, ENCRYPTED, "consul", 5, leader=LEADER), env)
