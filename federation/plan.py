@@ -51,7 +51,7 @@ COMMAND: Final = "command:remote:Command"
 SERVICE: Final = "docker:index/service:Service"
 SWARM_INIT: Final = "swarm-init"
 # swarm_init.sh prints one JSON object with these fields; federation/swarm.py parses it.
-SWARM_INIT_FIELDS: Final = ("swarmId", "nodeId", "workerToken", "managerToken")
+SWARM_INIT_FIELDS: Final = ("swarmId", "nodeId")
 # join_tokens.sh prints the current join tokens the same way.
 JOIN_TOKENS: Final = "swarm-join-tokens"
 JSON_STDOUT: Final = {SWARM_INIT: SWARM_INIT_FIELDS, JOIN_TOKENS: ("workerToken", "managerToken")}

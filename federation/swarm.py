@@ -93,6 +93,8 @@ class Swarm(pulumi.ComponentResource):
             ),
             delete=render("leave", NODE=leader.name),
             logging=remote.Logging.NONE,
+            # Secret although it now holds only ids: on stacks created before, it holds the
+            # join tokens, and a create that never runs again never rewrites it.
             opts=pulumi.ResourceOptions(
                 parent=self, additional_secret_outputs=["stdout"], ignore_changes=["create"]
             ),

@@ -76,14 +76,7 @@ TEST_PRIVATE_KEY = (
 
 def _stdout(name: str) -> str:
     if name == "swarm-init":
-        return json.dumps(
-            {
-                "swarmId": SWARM_ID,
-                "nodeId": LEADER_NODE_ID,
-                "workerToken": WORKER_TOKEN,
-                "managerToken": MANAGER_TOKEN,
-            }
-        )
+        return json.dumps({"swarmId": SWARM_ID, "nodeId": LEADER_NODE_ID})
     if name == "swarm-join-tokens":
         return json.dumps({"workerToken": WORKER_TOKEN, "managerToken": MANAGER_TOKEN})
     if name.startswith("join-"):

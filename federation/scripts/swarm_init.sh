@@ -1,7 +1,7 @@
 # Create the federation swarm on the leader, or adopt the swarm this host already manages.
 # Inputs: NODE (alias), ADVERTISE_ADDR, IMAGES (what the leader will run, pulled in the
-# background). Prints one JSON line with the swarm id, the node id and
-# both join tokens; the resource marks its stdout secret and never logs it.
+# background). Prints one JSON line with the swarm id and the node id; the join tokens are read by
+# swarm-join-tokens (join_tokens.sh) alone, so that no other output holds them.
 set -eu
 command -v docker >/dev/null 2>&1 || { echo "node $NODE: docker is not installed or not on PATH for $(id -un)" >&2; exit 10; }
 state=$(docker info --format '{{.Swarm.LocalNodeState}}') || { echo "node $NODE: cannot talk to the Docker daemon (is dockerd running, may $(id -un) use it?)" >&2; exit 11; }
@@ -24,11 +24,8 @@ esac
 for image in $IMAGES; do nohup docker pull -q "$image" </dev/null >/dev/null 2>&1 & done
 mkdir -p "$HOME/.mip-federation" && printf '%s\n' "$NODE" > "$HOME/.mip-federation/member"
 # Plain assignments, so that set -e stops on a failure (a command substitution inside printf's
-# arguments would not): recorded empty tokens would make every later join fail.
+# arguments would not): a recorded empty node id would label no node.
 swarm_id=$(docker info --format '{{.Swarm.Cluster.ID}}')
 node_id=$(docker info --format '{{.Swarm.NodeID}}')
-worker_token=$(docker swarm join-token -q worker)
-manager_token=$(docker swarm join-token -q manager)
-[ -n "$swarm_id" ] && [ -n "$node_id" ] && [ -n "$worker_token" ] && [ -n "$manager_token" ] || { echo "node $NODE: the swarm did not report its id, node id and join tokens; run again" >&2; exit 16; }
-printf '{"swarmId":"%s","nodeId":"%s","workerToken":"%s","managerToken":"%s"}\n' \
-  "$swarm_id" "$node_id" "$worker_token" "$manager_token"
+[ -n "$swarm_id" ] && [ -n "$node_id" ] || { echo "node $NODE: the swarm did not report its id and node id; run again" >&2; exit 16; }
+printf '{"swarmId":"%s","nodeId":"%s"}\n' "$swarm_id" "$node_id"
