@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,20 +122,11 @@ def boot(host: Host, timeout: float = 30.0) -> int:
     shutil.rmtree(host.data / "run")  # /run starts empty, as on a real boot
     (host.data / "run").mkdir()
     command = [
-        *("setsid", "-f", "nsenter", f"--net={host.netns}"),
+        *("nsenter", f"--net={host.netns}"),
         *("unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc"),
         *("tini", "--", "sh", str(host.scripts / "boot.sh"), host.name, str(host.data)),
     ]
-    with open(host.log / "boot.log", "ab") as log:
-        subprocess.run(
-            command,
-            env=HOST_ENV,
-            cwd="/",
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            check=True,
-        )
+    procs.start_detached(command, host.log / "boot.log", env=HOST_ENV)
     deadline = time.monotonic() + timeout
     while (pid := init_pid(host)) is None:
         _tick(deadline, host, "PID 1")

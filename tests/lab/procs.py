@@ -3,6 +3,7 @@
 import contextlib
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -19,6 +20,35 @@ def namespace_id(path: str | Path) -> NamespaceId | None:
 
 def pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def with_arguments(*arguments: str) -> list[int]:
+    """Live processes whose command line holds every one of `arguments` (as whole arguments)."""
+    wanted = {argument.encode() for argument in arguments}
+    found = []
+    for pid in pids():
+        try:
+            command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if wanted <= set(command_line.split(b"\0")) and alive(pid):
+            found.append(pid)
+    return found
+
+
+def start_detached(command: list[str], log_file: Path, env: dict[str, str] | None = None) -> None:
+    """Start `command` in a session of its own that outlives this process (`setsid -f`), from
+    /, with no stdin and its output appended to `log_file`; `env` replaces the environment."""
+    with open(log_file, "ab") as log:
+        subprocess.run(
+            ["setsid", "-f", *command],
+            env=env,
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            check=True,
+        )
 
 
 def _status(pid: int) -> dict[str, str]:

@@ -12,7 +12,6 @@ socket (the provider's QueryRegistry) answers with the digest it serves.
 import http.client
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -97,16 +96,7 @@ def _config(registry: Registry) -> str:
 
 def pids(registry: Registry) -> list[int]:
     """Processes serving this registry (found by their configuration file's path)."""
-    marker = str(registry.config_file).encode()
-    found = []
-    for pid in procs.pids():
-        try:
-            command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if marker in command_line.split(b"\0") and procs.alive(pid):
-            found.append(pid)
-    return found
+    return procs.with_arguments(str(registry.config_file))
 
 
 def running(registry: Registry, pid: int | None) -> bool:
@@ -123,17 +113,8 @@ def start(registry: Registry, timeout: float = 30.0) -> int:
     registry.log.mkdir()
     registry.config_file.write_text(_config(registry))
     log_file = registry.log / "registry.log"
-    with open(log_file, "ab") as log:
-        # A clean environment: REGISTRY_* variables would override the configuration.
-        subprocess.run(
-            ["setsid", "-f", BINARY, "serve", str(registry.config_file)],
-            env=HOST_ENV,
-            cwd="/",
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            check=True,
-        )
+    # A clean environment: REGISTRY_* variables would override the configuration.
+    procs.start_detached([BINARY, "serve", str(registry.config_file)], log_file, env=HOST_ENV)
     deadline = time.monotonic() + timeout
     seen = False
     while True:

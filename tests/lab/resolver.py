@@ -16,7 +16,6 @@ checkout); found again by those two arguments.
 
 import socket
 import struct
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -87,17 +86,9 @@ class Resolver:
         return {"dns": [self.ip]}
 
     def pids(self) -> list[int]:
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                arguments = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if TAG.encode() in arguments and self.ip.encode() in arguments:
-                found.append(int(entry.name))
-        return found
+        from . import procs  # here: this file also runs as a script, outside its package
+
+        return procs.with_arguments(TAG, self.ip)
 
     def answers(self, timeout: float = 0.5) -> bool:
         """True if a query gets this resolver's NXDOMAIN."""
@@ -114,16 +105,10 @@ class Resolver:
         """Start the resolver unless it answers already; wait until it does."""
         if self.answers():
             return
+        from . import procs  # here: this file also runs as a script, outside its package
+
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as log:
-            subprocess.run(
-                ["setsid", "-f", sys.executable, __file__, TAG, self.ip],
-                cwd="/",
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                check=True,
-            )
+        procs.start_detached([sys.executable, __file__, TAG, self.ip], self.log)
         deadline = time.monotonic() + timeout
         while not self.answers():
             if time.monotonic() > deadline:
