@@ -40,11 +40,12 @@ not_found() {
 }
 
 get() {
-	found=$(keys "$key")
 	if has_param keys; then
+		found=$(keys "$key")
 		[ -n "$found" ] || not_found
 		echo "$found" | sed 's/.*/"&"/' | json_list | ok_json
 	elif has_param recurse; then
+		found=$(keys "$key")
 		[ -n "$found" ] || not_found
 		echo "$found" | while read -r each; do entry "$each" && echo; done | json_list | ok_json
 	elif [ ! -f "$KV/values/$(file_name "$key")" ]; then

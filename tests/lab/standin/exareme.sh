@@ -128,7 +128,7 @@ register_master() { request PUT "$kv/master/$NODE_NAME" "$address" >/dev/null; }
 
 wait_for_keystore
 if [ "${MASTER_FLAG-}" != master ]; then
-	nc "$LISTEN" -p "$port" -e /lab/exareme request "$port" &
+	nc "$(listen_options)" -p "$port" -e /lab/exareme request "$port" &
 	# A request lost under load (its 3 s timeout) does not end the container: the 5 s check below
 	# registers again.
 	if register_worker; then

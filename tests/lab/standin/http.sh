@@ -3,17 +3,18 @@
 
 CR=$(printf '\r')
 
-# nc's options for a server that runs its handler for each connection. busybox nc listens with a
-# backlog of one per -l (nc.c: xlisten(sfd, do_listen)): `-ll` queued 2 connections and dropped
-# the rest of a burst (29 workers registering at once; their SYNs were retried after 1 s and 3 s,
-# past the clients' timeouts), where Consul's Go server queues them. 64 of them:
-LISTEN=-$(printf 'l%.0s' $(seq 64))
+# listen_options: nc's options for a server that runs its handler for each connection. busybox nc
+# listens with a backlog of one per -l (nc.c: xlisten(sfd, do_listen)): `-ll` queued 2
+# connections and dropped the rest of a burst (29 workers registering at once; their SYNs were
+# retried after 1 s and 3 s, past the clients' timeouts), where Consul's Go server queues them.
+# 64 of them. A function: every handler sources this file, and only servers need it.
+listen_options() { printf -- '-%s' "$(printf 'l%.0s' $(seq 64))"; }
 
 # serve PORT HANDLER [ARGUMENTS]: run HANDLER for each connection to PORT, on the socket.
 serve() {
 	port=$1
 	shift
-	exec nc "$LISTEN" -p "$port" -e "$@"
+	exec nc "$(listen_options)" -p "$port" -e "$@"
 }
 
 # read_request: sets method, path, query and length (of the body, which is left on stdin).
