@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pulumi.runtime import rpc
@@ -31,14 +31,19 @@ def wrap_secret(value: Any) -> dict[str, Any]:
     return {SIG_KEY: SECRET_SIG, "value": value}
 
 
-def contains_secret(value: Any) -> bool:
-    if is_secret(value):
+def _contains(value: Any, matches: Callable[[Any], bool]) -> bool:
+    """Whether the value, or anything nested in its dicts and lists, matches."""
+    if matches(value):
         return True
     if isinstance(value, dict):
-        return any(contains_secret(v) for v in value.values())
+        return any(_contains(v, matches) for v in value.values())
     if isinstance(value, list):
-        return any(contains_secret(v) for v in value)
+        return any(_contains(v, matches) for v in value)
     return False
+
+
+def contains_secret(value: Any) -> bool:
+    return _contains(value, is_secret)
 
 
 def is_unknown(value: Any) -> bool:
@@ -46,13 +51,7 @@ def is_unknown(value: Any) -> bool:
 
 
 def contains_unknown(value: Any) -> bool:
-    if is_unknown(value):
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(v) for v in value)
-    return False
+    return _contains(value, is_unknown)
 
 
 def normalize(value: Any) -> Any:
@@ -170,29 +169,26 @@ def rewrap_outputs(
     return result
 
 
+_GO_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\t": "\\t",
+    "\r": "\\r",
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\v": "\\v",
+}
+
+
 def go_quote(text: str) -> str:
     """Go's strconv.Quote (the %q verb) for a string: what the real providers print."""
     out = ['"']
     for ch in text:
         code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\v":
-            out.append("\\v")
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
         elif code < 0x20 or code == 0x7F:
             out.append(f"\\x{code:02x}")
         elif ch.isprintable():

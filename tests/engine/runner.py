@@ -157,16 +157,8 @@ def _run_program(engine: Engine, program_dir: Path, parallel: int) -> str | None
     return error
 
 
-def _result(
-    engine: Engine,
-    oplog: OpLog,
-    extra_errors: list[tuple[str, str]],
-    state_file: Path,
-    action: str,
-) -> dict[str, Any]:
+def _report(engine: Engine, oplog: OpLog, extra_errors: list[tuple[str, str]]) -> dict[str, Any]:
     errors = list(engine.errors) + extra_errors
-    run = {"run": uuid.uuid4().hex[:12], "action": action, "stack": engine.prior.stack}
-    append_ops_log(state_file, [{**run, **op.to_dict()} for op in oplog.operations])
     outputs = engine.stack_outputs if engine.stack_outputs is not None else {}
     return {
         "ok": not errors,
@@ -175,6 +167,19 @@ def _result(
         "errors": [list(e) for e in errors],
         "skipped": list(engine.skipped),
     }
+
+
+def _result(
+    engine: Engine,
+    oplog: OpLog,
+    extra_errors: list[tuple[str, str]],
+    state_file: Path,
+    action: str,
+) -> dict[str, Any]:
+    """The report of a run that saves: its operations are appended to the ops log too."""
+    run = {"run": uuid.uuid4().hex[:12], "action": action, "stack": engine.prior.stack}
+    append_ops_log(state_file, [{**run, **op.to_dict()} for op in oplog.operations])
+    return _report(engine, oplog, extra_errors)
 
 
 def _new_engine(
@@ -203,6 +208,39 @@ def _refresh(engine: Engine, stack: str, project: str) -> None:
     engine.refresh()
 
 
+def _update(
+    engine: Engine,
+    program_dir: Path,
+    stack: str,
+    project: str,
+    config: dict[str, Any],
+    secret_keys: list[str],
+    parallel: int,
+    refresh: bool,
+) -> str | None:
+    """What `pulumi up` and `pulumi preview` both run: the optional refresh, the program, then
+    the deletes of what it no longer registers. Returns the program's error, if any."""
+    if refresh:
+        _refresh(engine, stack, project)
+    if engine.stopping:
+        return None
+    doing = "Previewing update of" if engine.preview else "Updating"
+    engine.oplog.progress(f"{doing} stack {project}/{stack} ({program_dir})")
+    _set_config(_encode_config(config), list(secret_keys))
+    _configure_runtime(engine, program_dir, project, stack, parallel, dry_run=engine.preview)
+    program_error = _run_program(engine, program_dir, parallel)
+    if program_error is None and not engine.stopping:
+        engine.delete_all(engine.removed_resources())
+    return program_error
+
+
+def _update_errors(
+    engine: Engine, name: str, program_error: str | None, action: str
+) -> list[tuple[str, str]]:
+    program = [(name, program_error)] if program_error else []
+    return program + _cancelled(engine, name, action)
+
+
 def run_deploy(
     program_dir: Path,
     stack: str,
@@ -220,21 +258,14 @@ def run_deploy(
     engine, registry = _new_engine(prior, oplog, parallel, state_file)
     program_error: str | None = None
     try:
-        if refresh:
-            _refresh(engine, stack, project)
-        if not engine.stopping:
-            oplog.progress(f"Updating stack {project}/{stack} ({program_dir})")
-            _set_config(_encode_config(config), list(secret_keys))
-            _configure_runtime(engine, program_dir, project, stack, parallel, dry_run=False)
-            program_error = _run_program(engine, program_dir, parallel)
-            if program_error is None and not engine.stopping:
-                engine.delete_all(engine.removed_resources())
+        program_error = _update(
+            engine, program_dir, stack, project, config, secret_keys, parallel, refresh
+        )
     finally:
         registry.close()
         succeeded = program_error is None and not engine.stopping
         engine.checkpoint(engine.final_state(succeeded))
-    extra = [(f"{project}-{stack}", program_error)] if program_error else []
-    extra += _cancelled(engine, f"{project}-{stack}", "update")
+    extra = _update_errors(engine, f"{project}-{stack}", program_error, "update")
     return _result(engine, oplog, extra, state_file, "deploy")
 
 
@@ -265,17 +296,10 @@ def run_preview(
     prior = load_state(state_file, stack, project)
     oplog = OpLog()
     engine, registry = _new_engine(prior, oplog, parallel, state_file, preview=True)
-    program_error: str | None = None
     try:
-        if refresh:
-            _refresh(engine, stack, project)
-        if not engine.stopping:
-            oplog.progress(f"Previewing update of stack {project}/{stack} ({program_dir})")
-            _set_config(_encode_config(config), list(secret_keys))
-            _configure_runtime(engine, program_dir, project, stack, parallel, dry_run=True)
-            program_error = _run_program(engine, program_dir, parallel)
-            if program_error is None and not engine.stopping:
-                engine.delete_all(engine.removed_resources())
+        program_error = _update(
+            engine, program_dir, stack, project, config, secret_keys, parallel, refresh
+        )
     finally:
         registry.close()
     stack_urn = engine.stack_urn or (
@@ -309,16 +333,9 @@ def run_preview(
         for key in ("old_inputs", "new_inputs"):
             if step[key] is not None:
                 step[key] = redact(normalize(step[key]))
-    extra = [(f"{project}-{stack}", program_error)] if program_error else []
-    extra += _cancelled(engine, f"{project}-{stack}", "preview")
-    errors = list(engine.errors) + extra
-    outputs = engine.stack_outputs if engine.stack_outputs is not None else {}
+    extra = _update_errors(engine, f"{project}-{stack}", program_error, "preview")
     return {
-        "ok": not errors,
-        "outputs": redact(normalize(outputs)),
-        "operations": [op.to_dict() for op in oplog.operations],
-        "errors": [list(e) for e in errors],
-        "skipped": list(engine.skipped),
+        **_report(engine, oplog, extra),
         "steps": steps,
         "changeSummary": _logical_summary(steps),
     }

@@ -146,7 +146,8 @@ def _fold(obj: dict[str, Any]) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in obj.items()}
 
 
-def _label_map(labels: list[dict[str, Any]] | None) -> dict[str, str]:
+def label_map(labels: list[dict[str, Any]] | None) -> dict[str, str]:
+    """The provider's label blocks ({label, value}) as a Docker labels map."""
     return {str(i["label"]): str(i.get("value", "")) for i in labels or []}
 
 
@@ -175,7 +176,7 @@ def network_create_body(c: dict[str, Any]) -> dict[str, Any]:
     """resourceDockerNetworkCreate: NetworkCreate options from d.GetOk (zero values omitted)."""
     body: dict[str, Any] = {"Name": c["name"], "CheckDuplicate": True}
     if c.get("labels"):
-        body["Labels"] = _label_map(c["labels"])
+        body["Labels"] = label_map(c["labels"])
     if c.get("driver"):
         body["Driver"] = c["driver"]
     if c.get("options"):
@@ -244,7 +245,7 @@ def _container_spec(cs: dict[str, Any], image: str) -> dict[str, Any]:
     """createContainerSpec (init: the client negotiates API >= 1.37 with these daemons)."""
     out: dict[str, Any] = {
         "Image": image,
-        "Labels": _label_map(cs.get("labels")),
+        "Labels": label_map(cs.get("labels")),
         "Command": list(cs.get("command") or []),
         "Args": list(cs.get("args") or []),
         "Hostname": cs.get("hostname") or "",
@@ -333,7 +334,7 @@ def _mount(m: dict[str, Any]) -> dict[str, Any]:
         out["VolumeOptions"] = _omitempty(
             {
                 "NoCopy": bool(v.get("no_copy")),
-                "Labels": _label_map(v.get("labels")),
+                "Labels": label_map(v.get("labels")),
                 "DriverConfig": _omitempty(
                     {"Name": v.get("driver_name"), "Options": v.get("driver_options")}
                 ),
@@ -431,7 +432,7 @@ def service_spec(c: dict[str, Any], image: str | None = None) -> dict[str, Any]:
         task["LogDriver"] = _omitempty({"Name": ld.get("name"), "Options": ld.get("options")})
     spec: dict[str, Any] = {
         "Name": c["name"],
-        "Labels": _label_map(c.get("labels")) or None,
+        "Labels": label_map(c.get("labels")) or None,
         # createTaskSpec always sets these pointers (createResources, createServiceRestartPolicy,
         # createPlacement return non-nil), and Go's omitempty sends a non-nil pointer as {}.
         "TaskTemplate": _omitempty(

@@ -16,6 +16,7 @@ one-element lists), sets (lists whose identity is `code()`), maps (dicts), and b
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -50,6 +51,11 @@ class S:
         return self.elem if isinstance(self.elem, dict) else None
 
     @property
+    def element(self) -> S:
+        """A collection's element schema: TypeString when it names none."""
+        return self.elem if isinstance(self.elem, S) else S(STR)
+
+    @property
     def max_one(self) -> bool:
         """MaxItems=1 blocks are objects in Pulumi (pulumi-docker keeps the bridge default)."""
         return self.type in (LIST, SET) and self.max_items == 1 and self.block is not None
@@ -81,6 +87,66 @@ def _label(force_new: bool) -> dict[str, S]:
 
 def _strs(kind: str = LIST, **kw: Any) -> S:
     return S(kind, elem=S(STR), **kw)
+
+
+def _block(fields: dict[str, S], **kw: Any) -> S:
+    """A TypeList block with MaxItems=1 (an object in Pulumi)."""
+    return S(LIST, max_items=1, elem=fields, **kw)
+
+
+def _hosts(**kw: Any) -> S:
+    """The extra /etc/hosts entries of a service's container spec and of a container."""
+    return S(
+        SET,
+        optional=True,
+        force_new=True,
+        elem={
+            "ip": S(STR, required=True, force_new=True),
+            "host": S(STR, required=True, force_new=True),
+        },
+        **kw,
+    )
+
+
+def _healthcheck(*extra_durations: str) -> S:
+    """The healthcheck block of a service's container spec and of a container (the container's
+    has one more duration, start_interval)."""
+    durations = ("interval", "timeout", "start_period", *extra_durations)
+    return _block(
+        {
+            "test": _strs(optional=True, p="tests"),
+            **{name: S(STR, default="0s", optional=True) for name in durations},
+            "retries": S(INT, default=0, optional=True),
+        },
+        optional=True,
+        computed=True,
+    )
+
+
+def _mount_fields() -> dict[str, S]:
+    return {
+        "target": S(STR, required=True),
+        "source": S(STR, optional=True),
+        "type": S(STR, required=True),
+        "read_only": S(BOOL, optional=True),
+    }
+
+
+def _volume_options() -> dict[str, S]:
+    return {
+        "no_copy": S(BOOL, optional=True),
+        "labels": S(SET, optional=True, elem=_label(True)),
+        "driver_name": S(STR, optional=True),
+        "driver_options": S(MAP, optional=True, elem=S(STR)),
+    }
+
+
+def _tmpfs_options() -> dict[str, S]:
+    return {"size_bytes": S(INT, optional=True), "mode": S(INT, optional=True)}
+
+
+def _resource_amounts() -> dict[str, S]:
+    return {"nano_cpus": S(INT, optional=True), "memory_bytes": S(INT, optional=True)}
 
 
 NETWORK: dict[str, S] = {
@@ -151,99 +217,49 @@ CONTAINER_SPEC: dict[str, S] = {
     "dir": S(STR, optional=True),
     "user": S(STR, optional=True),
     "groups": _strs(optional=True),
-    "privileges": S(
-        LIST,
-        max_items=1,
-        optional=True,
-        elem={
-            "credential_spec": S(
-                LIST,
-                max_items=1,
-                optional=True,
-                elem={"file": S(STR, optional=True), "registry": S(STR, optional=True)},
+    "privileges": _block(
+        {
+            "credential_spec": _block(
+                {"file": S(STR, optional=True), "registry": S(STR, optional=True)}, optional=True
             ),
-            "se_linux_context": S(
-                LIST,
-                max_items=1,
-                optional=True,
-                elem={
+            "se_linux_context": _block(
+                {
                     "disable": S(BOOL, optional=True),
                     "user": S(STR, optional=True),
                     "role": S(STR, optional=True),
                     "type": S(STR, optional=True),
                     "level": S(STR, optional=True),
                 },
+                optional=True,
             ),
         },
+        optional=True,
     ),
     "read_only": S(BOOL, optional=True),
     "mounts": S(
         SET,
         optional=True,
         elem={
-            "target": S(STR, required=True),
-            "source": S(STR, optional=True),
-            "type": S(STR, required=True),
-            "read_only": S(BOOL, optional=True),
-            "bind_options": S(
-                LIST,
-                optional=True,
-                max_items=1,
-                elem={"propagation": S(STR, default="rprivate", optional=True)},
+            **_mount_fields(),
+            "bind_options": _block(
+                {"propagation": S(STR, default="rprivate", optional=True)}, optional=True
             ),
-            "volume_options": S(
-                LIST,
-                optional=True,
-                max_items=1,
-                elem={
-                    "no_copy": S(BOOL, optional=True),
-                    "labels": S(SET, optional=True, elem=_label(True)),
-                    "driver_name": S(STR, optional=True),
-                    "driver_options": S(MAP, optional=True, elem=S(STR)),
-                },
-            ),
-            "tmpfs_options": S(
-                LIST,
-                optional=True,
-                max_items=1,
-                elem={"size_bytes": S(INT, optional=True), "mode": S(INT, optional=True)},
-            ),
+            "volume_options": _block(_volume_options(), optional=True),
+            "tmpfs_options": _block(_tmpfs_options(), optional=True),
         },
     ),
     "stop_signal": S(STR, optional=True),
     "stop_grace_period": S(STR, optional=True, computed=True),
-    "healthcheck": S(
-        LIST,
-        max_items=1,
-        optional=True,
-        computed=True,
-        elem={
-            "test": _strs(optional=True, p="tests"),
-            "interval": S(STR, default="0s", optional=True),
-            "timeout": S(STR, default="0s", optional=True),
-            "start_period": S(STR, default="0s", optional=True),
-            "retries": S(INT, default=0, optional=True),
-        },
-    ),
-    "hosts": S(
-        SET,
-        optional=True,
-        force_new=True,
-        elem={
-            "ip": S(STR, required=True, force_new=True),
-            "host": S(STR, required=True, force_new=True),
-        },
-    ),
-    "dns_config": S(
-        LIST,
-        max_items=1,
-        optional=True,
-        computed=True,
-        elem={
+    "healthcheck": _healthcheck(),
+    "hosts": _hosts(),
+    "dns_config": _block(
+        {
             "nameservers": _strs(required=True),
             "search": _strs(optional=True, p="searches"),
             "options": _strs(optional=True),
         },
+        optional=True,
+        computed=True,
     ),
     "secrets": S(SET, optional=True, elem=_file_ref("secret")),
     "configs": S(SET, optional=True, elem=_file_ref("config")),
@@ -255,57 +271,39 @@ CONTAINER_SPEC: dict[str, S] = {
 }
 
 TASK_SPEC: dict[str, S] = {
-    "container_spec": S(LIST, required=True, max_items=1, elem=CONTAINER_SPEC),
-    "resources": S(
-        LIST,
-        optional=True,
-        computed=True,
-        max_items=1,
-        elem={
-            "limits": S(
-                LIST,
-                optional=True,
-                max_items=1,
-                elem={"nano_cpus": S(INT, optional=True), "memory_bytes": S(INT, optional=True)},
-            ),
-            "reservation": S(
-                LIST,
-                optional=True,
-                max_items=1,
-                elem={
-                    "nano_cpus": S(INT, optional=True),
-                    "memory_bytes": S(INT, optional=True),
-                    "generic_resources": S(
-                        LIST,
-                        max_items=1,
-                        optional=True,
-                        elem={
+    "container_spec": _block(CONTAINER_SPEC, required=True),
+    "resources": _block(
+        {
+            "limits": _block(_resource_amounts(), optional=True),
+            "reservation": _block(
+                {
+                    **_resource_amounts(),
+                    "generic_resources": _block(
+                        {
                             "named_resources_spec": _strs(SET, optional=True),
                             "discrete_resources_spec": _strs(SET, optional=True),
                         },
+                        optional=True,
                     ),
                 },
+                optional=True,
             ),
         },
-    ),
-    "restart_policy": S(
-        LIST,
         optional=True,
         computed=True,
-        max_items=1,
-        elem={
+    ),
+    "restart_policy": _block(
+        {
             "condition": S(STR, optional=True),
             "delay": S(STR, optional=True),
             "max_attempts": S(INT, optional=True),
             "window": S(STR, optional=True),
         },
-    ),
-    "placement": S(
-        LIST,
         optional=True,
         computed=True,
-        max_items=1,
-        elem={
+    ),
+    "placement": _block(
+        {
             "constraints": _strs(SET, optional=True),
             "prefs": _strs(SET, optional=True),
             "max_replicas": S(INT, optional=True),
@@ -315,6 +313,8 @@ TASK_SPEC: dict[str, S] = {
                 elem={"architecture": S(STR, required=True), "os": S(STR, required=True)},
             ),
         },
+        optional=True,
+        computed=True,
     ),
     "force_update": S(INT, optional=True, computed=True),
     "runtime": S(STR, optional=True, computed=True),
@@ -329,54 +329,40 @@ TASK_SPEC: dict[str, S] = {
             "driver_opts": _strs(SET, optional=True, force_new=True),
         },
     ),
-    "log_driver": S(
-        LIST,
-        max_items=1,
+    "log_driver": _block(
+        {"name": S(STR, required=True), "options": S(MAP, optional=True, elem=S(STR))},
         optional=True,
-        elem={"name": S(STR, required=True), "options": S(MAP, optional=True, elem=S(STR))},
     ),
 }
 
 SERVICE: dict[str, S] = {
-    "auth": S(
-        LIST,
-        optional=True,
-        force_new=True,
-        max_items=1,
-        elem={
+    "auth": _block(
+        {
             "server_address": S(STR, required=True, force_new=True),
             "username": S(STR, optional=True, force_new=True),
             "password": S(STR, optional=True, force_new=True),
         },
+        optional=True,
+        force_new=True,
     ),
     "name": S(STR, required=True, force_new=True),
     "labels": S(SET, optional=True, computed=True, elem=_label(False)),
-    "task_spec": S(LIST, max_items=1, required=True, elem=TASK_SPEC),
-    "mode": S(
-        LIST,
-        max_items=1,
-        optional=True,
-        computed=True,
-        force_new=True,
-        elem={
-            "replicated": S(
-                LIST,
-                max_items=1,
-                optional=True,
-                computed=True,
-                elem={"replicas": S(INT, default=1, optional=True)},
+    "task_spec": _block(TASK_SPEC, required=True),
+    "mode": _block(
+        {
+            "replicated": _block(
+                {"replicas": S(INT, default=1, optional=True)}, optional=True, computed=True
             ),
             "global": S(BOOL, default=False, optional=True),
         },
-    ),
-    "update_config": S(LIST, max_items=1, optional=True, elem=_update_config()),
-    "rollback_config": S(LIST, max_items=1, optional=True, elem=_update_config()),
-    "endpoint_spec": S(
-        LIST,
         optional=True,
         computed=True,
-        max_items=1,
-        elem={
+        force_new=True,
+    ),
+    "update_config": _block(_update_config(), optional=True),
+    "rollback_config": _block(_update_config(), optional=True),
+    "endpoint_spec": _block(
+        {
             "mode": S(STR, optional=True, computed=True),
             "ports": S(
                 LIST,
@@ -390,15 +376,15 @@ SERVICE: dict[str, S] = {
                 },
             ),
         },
-    ),
-    "converge_config": S(
-        LIST,
-        max_items=1,
         optional=True,
-        elem={
+        computed=True,
+    ),
+    "converge_config": _block(
+        {
             "delay": S(STR, default="7s", optional=True),
             "timeout": S(STR, default="3m", optional=True),
         },
+        optional=True,
     ),
 }
 
@@ -497,32 +483,13 @@ CONTAINER: dict[str, S] = {
         optional=True,
         force_new=True,
         elem={
-            "target": S(STR, required=True),
-            "source": S(STR, optional=True),
-            "type": S(STR, required=True),
-            "read_only": S(BOOL, optional=True),
-            "bind_options": S(
-                LIST, optional=True, max_items=1, elem={"propagation": S(STR, optional=True)}
-            ),
-            "volume_options": S(
-                LIST,
+            **_mount_fields(),
+            "bind_options": _block({"propagation": S(STR, optional=True)}, optional=True),
+            "volume_options": _block(
+                {**_volume_options(), "subpath": S(STR, optional=True, force_new=True)},
                 optional=True,
-                max_items=1,
-                elem={
-                    "no_copy": S(BOOL, optional=True),
-                    "labels": S(SET, optional=True, elem=_label(True)),
-                    "driver_name": S(STR, optional=True),
-                    "driver_options": S(MAP, optional=True, elem=S(STR)),
-                    "subpath": S(STR, optional=True, force_new=True),
-                },
             ),
-            "tmpfs_options": S(
-                LIST,
-                optional=True,
-                force_new=True,
-                max_items=1,
-                elem={"size_bytes": S(INT, optional=True), "mode": S(INT, optional=True)},
-            ),
+            "tmpfs_options": _block(_tmpfs_options(), optional=True, force_new=True),
         },
     ),
     "volumes": S(
@@ -551,16 +518,7 @@ CONTAINER: dict[str, S] = {
             "protocol": S(STR, default="tcp", optional=True, force_new=True),
         },
     ),
-    "host": S(
-        SET,
-        optional=True,
-        force_new=True,
-        p="hosts",
-        elem={
-            "ip": S(STR, required=True, force_new=True),
-            "host": S(STR, required=True, force_new=True),
-        },
-    ),
+    "host": _hosts(p="hosts"),
     "ulimit": S(
         SET,
         optional=True,
@@ -633,20 +591,7 @@ CONTAINER: dict[str, S] = {
     ),
     "pid_mode": S(STR, optional=True, force_new=True),
     "userns_mode": S(STR, optional=True, force_new=True),
-    "healthcheck": S(
-        LIST,
-        max_items=1,
-        optional=True,
-        computed=True,
-        elem={
-            "test": _strs(optional=True, p="tests"),
-            "interval": S(STR, default="0s", optional=True),
-            "timeout": S(STR, default="0s", optional=True),
-            "start_period": S(STR, default="0s", optional=True),
-            "start_interval": S(STR, default="0s", optional=True),
-            "retries": S(INT, default=0, optional=True),
-        },
-    ),
+    "healthcheck": _healthcheck("start_interval"),
     "container_read_refresh_timeout_milliseconds": S(INT, optional=True, default=15000),
     "sysctls": S(MAP, optional=True, force_new=True),
     "ipc_mode": S(STR, optional=True, force_new=True, computed=True),
@@ -742,8 +687,7 @@ def canonical(value: Any, sch: S, defaults: bool) -> Any:
                 for v in value
             ]
         else:
-            elem = sch.elem if isinstance(sch.elem, S) else S(STR)
-            items = [canonical(v, elem, defaults) for v in value]
+            items = [canonical(v, sch.element, defaults) for v in value]
         if sch.type == SET:
             return sorted(items, key=lambda i: json.dumps(i, sort_keys=True))
         return items
@@ -760,7 +704,7 @@ def code(element: Any, sch: S, defaults: bool) -> str:
     if elem is not None:
         canon = canonical([element], S(LIST, elem=elem), defaults)[0]
     else:
-        canon = canonical(element, sch.elem if isinstance(sch.elem, S) else S(STR), defaults)
+        canon = canonical(element, sch.element, defaults)
     digest = hashlib.sha256(json.dumps(canon, sort_keys=True).encode()).hexdigest()
     return str(int(digest[:8], 16))
 
@@ -831,7 +775,7 @@ class DiffContext:
                     value = found[0]
                 schema = sch.block
                 if schema is None:
-                    sch = sch.elem if isinstance(sch.elem, S) else S(STR)
+                    sch = sch.element
                     i += 1
                     continue
                 sch = None
@@ -964,15 +908,8 @@ class Differ:
                 out[k + ".#"] = attr
             else:
                 out.pop(k + ".#", None)
-        block = sch.block
         for i in range(max(old_len, new_len)):
-            if block is not None:
-                for k2, sub in block.items():
-                    self._diff(f"{k}.{i}.{k2}", sub, out, all_)
-            else:
-                elem = sch.elem if isinstance(sch.elem, S) else S(STR)
-                t2 = S(**{**elem.__dict__, "force_new": sch.force_new})
-                self._diff(f"{k}.{i}", t2, out, all_)
+            self._diff_element(f"{k}.{i}", sch, out, all_)
 
     def _diff_map(self, k: str, sch: S, out: dict[str, AttrDiff | None], all_: bool) -> None:
         o, n, n_computed = self.change(k)
@@ -1042,14 +979,17 @@ class Differ:
                 out[k + ".#"] = attr
         gone = [c for c in old_codes if c not in new_codes]
         for c in gone + new_codes:
-            block = sch.block
-            if block is not None:
-                for k2, sub in block.items():
-                    self._diff(f"{k}.{c}.{k2}", sub, out, True)
-            else:
-                elem = sch.elem if isinstance(sch.elem, S) else S(STR)
-                t2 = S(**{**elem.__dict__, "force_new": sch.force_new})
-                self._diff(f"{k}.{c}", t2, out, True)
+            self._diff_element(f"{k}.{c}", sch, out, True)
+
+    def _diff_element(self, k: str, sch: S, out: dict[str, AttrDiff | None], all_: bool) -> None:
+        """One element of a list or set (diffList/diffSet): each field of a block, or the
+        primitive element itself, which takes the collection's ForceNew."""
+        block = sch.block
+        if block is not None:
+            for k2, sub in block.items():
+                self._diff(f"{k}.{k2}", sub, out, all_)
+        else:
+            self._diff(k, dataclasses.replace(sch.element, force_new=sch.force_new), out, all_)
 
 
 # ---------------------------------------------------------------------- the bridge

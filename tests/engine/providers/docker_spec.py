@@ -10,10 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.engine.props import parse_duration_ns
-
-
-def _labels(items: list[dict[str, Any]] | None) -> dict[str, str]:
-    return {str(i["label"]): str(i.get("value", "")) for i in items or []}
+from tests.engine.providers.docker_read import label_map
 
 
 def _duration(value: Any) -> int | None:
@@ -51,7 +48,7 @@ def _mount(m: dict[str, Any]) -> dict[str, Any]:
             "VolumeOptions": _drop_none(
                 {
                     "NoCopy": volume.get("noCopy"),
-                    "Labels": _labels(volume.get("labels")),
+                    "Labels": label_map(volume.get("labels")),
                     "DriverConfig": _drop_none(
                         {"Name": volume.get("driverName"), "Options": volume.get("driverOptions")}
                     ),
@@ -145,7 +142,7 @@ def container_create_body(inputs: dict[str, Any]) -> dict[str, Any]:
             "Cmd": inputs.get("command"),
             "Entrypoint": inputs.get("entrypoints"),
             "WorkingDir": inputs.get("workingDir"),
-            "Labels": _labels(inputs.get("labels")),
+            "Labels": label_map(inputs.get("labels")),
             "Tty": inputs.get("tty"),
             "OpenStdin": inputs.get("stdinOpen"),
             "StopSignal": inputs.get("stopSignal"),
