@@ -18,7 +18,8 @@ PLAIN = NetworkSettings(encrypted=False)
 ENCRYPTED = NetworkSettings(encrypted=True)
 
 # A `docker` that logs its arguments, answers `docker info`, prints $FAKE_RUN for `docker run`
-# and, for `docker network inspect`, the next line of $FAKE_PEERS (one sample per call).
+# and, for `docker network inspect`, the next line of $FAKE_PEERS (one sample per call);
+# `docker events` writes its pid next to the log and, like the real one with no event, blocks.
 FAKE_DOCKER = """#!/bin/sh
 printf '%s\n' "$*" | tr '\n' ' ' | sed 's/ $//' >> "$FAKE_LOG"; echo >> "$FAKE_LOG"
 case "$1 $2" in
@@ -29,6 +30,7 @@ case "$1 $2" in
     printf '%s\\n' "$FAKE_PEERS" | sed -n "${n}p" ;;
   run*) printf '%s\\n' "$FAKE_RUN"; exit "${FAKE_RUN_CODE:-0}" ;;
   ps*) [ -z "$FAKE_TASK" ] || echo "$FAKE_TASK" ;;
+  events*) echo $$ > "$FAKE_LOG.events"; exec sleep 30 ;;
 esac
 """
 
@@ -55,8 +57,20 @@ def fake_env(tmp_path: Path, **values: str) -> dict[str, str]:
     return env
 
 
-def run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True)
+def run(
+    script: str, env: dict[str, str], timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", "-c", script], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def alive(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 # --- probe.sh, on each node --------------------------------------------------------------------
@@ -128,9 +142,46 @@ def test_probe_waits_for_the_task_then_attaches_a_container_of_its_own(tmp_path)
     result = run(probe_script(HUG, PLAIN, "consul", 5, leader=LEADER, task_wait=1), env)
     assert result.returncode == 0, result.stderr
     calls = (tmp_path / "docker.log").read_text().splitlines()
-    assert len([c for c in calls if c.startswith("ps ")]) >= 2  # asked again after a second
+    # One event stream for the wait, not a `docker ps` per second: looked, waited, looked again.
+    [events] = [c for c in calls if c.startswith("events ")]
+    assert events.startswith("events --since ")
+    assert (
+        "--filter type=container --filter event=start --filter event=die "
+        "--filter label=com.docker.swarm.service.name=exareme-worker-hug"
+    ) in events
+    assert len([c for c in calls if c.startswith("ps -q ")]) == 2
     [docker_run_call] = [c for c in calls if c.startswith("run ")]
     assert " --network mip-federation " in docker_run_call
+    assert not alive(tmp_path / "docker.log.events"), "the event watcher outlived the probe"
+
+
+# The task's container starts while the probe waits: the event comes, then `docker ps` has it.
+STARTING_TASK_DOCKER = """#!/bin/sh
+echo "$*" >> "$FAKE_LOG"
+case "$1" in
+  info) case "$3" in *LocalNodeState*) echo active ;; *NodeAddr*) echo 192.0.2.11 ;; esac ;;
+  ps) case "$*" in *status=running*) [ ! -e "$HOME/started" ] || echo task-1 ;; esac ;;
+  events)
+    echo $$ > "$FAKE_LOG.events"
+    sleep 0.3; touch "$HOME/started"; echo start; exec sleep 30 ;;
+  run) echo "ok 10.20.30.2" ;;
+esac
+"""
+
+
+def test_probe_stops_waiting_when_its_task_starts(tmp_path):
+    env = fake_env(tmp_path)
+    (tmp_path / "bin" / "docker").write_text(STARTING_TASK_DOCKER)
+    env["HOME"] = str(tmp_path)
+    # Task wait 60 s, the fake's event stream 30 s: only the start event ends the wait in time.
+    script = probe_script(HUG, PLAIN, "consul", 5, leader=LEADER, task_wait=60)
+    result = run(script, env, timeout=20)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["hug 192.0.2.11 ok 10.20.30.2"]
+    calls = (tmp_path / "docker.log").read_text().splitlines()
+    [docker_run_call] = [c for c in calls if c.startswith("run ")]
+    assert " --network container:task-1 " in docker_run_call
+    assert not alive(tmp_path / "docker.log.events"), "the event watcher outlived the probe"
 
 
 RESTARTING_TASK_DOCKER = """#!/bin/sh
