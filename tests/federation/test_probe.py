@@ -35,11 +35,13 @@ esac
 """
 
 
-def fake_env(tmp_path: Path, **values: str) -> dict[str, str]:
+def fake_env(tmp_path: Path, docker_script: str = FAKE_DOCKER, **values: str) -> dict[str, str]:
+    """The environment of a probe run against `docker_script` as `docker`; HOME is tmp_path, for
+    the fakes that keep state there."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     docker = bin_dir / "docker"
-    docker.write_text(FAKE_DOCKER)
+    docker.write_text(docker_script)
     docker.chmod(0o755)
     # probe.sh's check that the leader answers on TCP 2377 (`timeout 5 bash -c ...`): no traffic.
     check = bin_dir / "timeout"
@@ -47,6 +49,7 @@ def fake_env(tmp_path: Path, **values: str) -> dict[str, str]:
     check.chmod(0o755)
     env = {
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "HOME": str(tmp_path),
         "FAKE_LOG": str(tmp_path / "docker.log"),
         "FAKE_STATE": "active",
         "FAKE_RUN": "",
@@ -170,9 +173,7 @@ esac
 
 
 def test_probe_stops_waiting_when_its_task_starts(tmp_path):
-    env = fake_env(tmp_path)
-    (tmp_path / "bin" / "docker").write_text(STARTING_TASK_DOCKER)
-    env["HOME"] = str(tmp_path)
+    env = fake_env(tmp_path, STARTING_TASK_DOCKER)
     # Task wait 60 s, the fake's event stream 30 s: only the start event ends the wait in time.
     script = probe_script(HUG, PLAIN, "consul", 5, leader=LEADER, task_wait=60)
     result = run(script, env, timeout=20)
@@ -202,9 +203,7 @@ esac
 
 
 def test_probe_follows_its_task_into_the_container_that_replaced_it(tmp_path):
-    env = fake_env(tmp_path)
-    (tmp_path / "bin" / "docker").write_text(RESTARTING_TASK_DOCKER)
-    env["HOME"] = str(tmp_path)
+    env = fake_env(tmp_path, RESTARTING_TASK_DOCKER)
     result = run(probe_script(HUG, PLAIN, "consul", 5, leader=LEADER, task_wait=30), env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["hug 192.0.2.11 ok 10.20.30.2"]
@@ -230,8 +229,7 @@ esac
 
 def test_probe_does_not_wait_for_a_task_that_exited(tmp_path):
     # An Exareme image exits at start without its RAW* settings: attach at once, no 120 s wait.
-    env = fake_env(tmp_path)
-    (tmp_path / "bin" / "docker").write_text(EXITED_TASK_DOCKER)
+    env = fake_env(tmp_path, EXITED_TASK_DOCKER)
     result = run(probe_script(HUG, PLAIN, "consul", 5, leader=LEADER, task_wait=120), env)
     assert result.returncode == 0, result.stderr
     calls = (tmp_path / "docker.log").read_text().splitlines()
