@@ -1,0 +1,5 @@
+import sys
+
+from federation.plan.cli import main
+
+sys.exit(main())
