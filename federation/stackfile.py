@@ -43,10 +43,14 @@ class StackFile:
     path: Path
     config: dict[str, Any]
     """Config keys as written (`namespace:key`), each value with its `secure:` entries masked."""
-    secure_paths: list[str]
-    """The config path of every `secure:` entry, e.g. `mip-federation:ldsmPasswords.hug`."""
-    secure_keys: list[str]
-    """The config keys that hold a `secure:` entry, in file order."""
+    secure_paths: dict[str, list[str]]
+    """Per config key that holds `secure:` entries, their config paths, e.g.
+    `mip-federation:ldsmPasswords` -> [`mip-federation:ldsmPasswords.hug`]."""
+
+    @property
+    def secure_keys(self) -> list[str]:
+        """The config keys that hold a `secure:` entry, in file order."""
+        return list(self.secure_paths)
 
     @property
     def stack(self) -> str:
@@ -70,13 +74,10 @@ def read_stack_file(path: Path, mask: Any) -> StackFile:
     if not isinstance(config, dict):
         raise StackFileError(f"the stack file {path}: `config` must be a mapping")
     masked: dict[str, Any] = {}
-    secure_paths: list[str] = []
-    secure_keys: list[str] = []
+    secure_paths: dict[str, list[str]] = {}
     for key, value in config.items():
         key = str(key)
         masked[key] = rebuild(value, lambda node: mask if is_secure(node) else DESCEND)
-        found = [where for where, _ in find(value, is_secure, key)]
-        secure_paths += found
-        if found:
-            secure_keys.append(key)
-    return StackFile(path, masked, secure_paths, secure_keys)
+        if found := [where for where, _ in find(value, is_secure, key)]:
+            secure_paths[key] = found
+    return StackFile(path, masked, secure_paths)

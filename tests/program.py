@@ -3,7 +3,7 @@
 Only the program's resource graph is mocked here: nothing runs on a host. Commands return canned
 stdout (an init JSON with recognisable fake tokens, a node id per join) so data flow can be traced.
 The harness itself (mocks, recording monitor, repeated evaluation in one process) is the one the
-stack plans use: federation/plan.py.
+stack plans use: federation/plan/harness.py.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import json
 import subprocess
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from federation.config import is_strict
 from federation.plan import (
@@ -27,6 +25,7 @@ from federation.plan import (
     strip_secrets,
     unwrap,
 )
+from federation.stackfile import config_text, read_stack_file, stack_name
 
 __all__ = [
     "LEADER_NODE_ID",
@@ -38,6 +37,7 @@ __all__ = [
     "STACK_FILES",
     "SWARM_ID",
     "TEST_PRIVATE_KEY",
+    "TEST_SECRET",
     "WORKER_TOKEN",
     "Evaluation",
     "Recorded",
@@ -68,6 +68,7 @@ WORKER_TOKEN = "SWMTKN-1-fakeworkertoken0123456789abcdefghijklmnopqrstuvwx-worke
 MANAGER_TOKEN = "SWMTKN-1-fakemanagertoken0123456789abcdefghijklmnopqrstuv-manager"
 SWARM_ID = "swarmid0123456789"
 LEADER_NODE_ID = "leadernodeid0001"
+TEST_SECRET = "test-secret"
 TEST_PRIVATE_KEY = (
     "-----BEGIN OPENSSH " + "PRIVATE KEY-----\nfake-test-key-material-not-real\n"
     "-----END OPENSSH PRIVATE KEY-----\n"
@@ -95,10 +96,6 @@ def canned_stub(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[
     return f"{name}-id", outputs
 
 
-def _config_value(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def evaluate(
     config: dict[str, Any],
     secrets: dict[str, Any] | None = None,
@@ -112,9 +109,9 @@ def evaluate(
     `preview` runs it as `pulumi preview` does (pulumi.runtime.is_dry_run() is true). The config
     reaches the program as the CLI's language host gives it: set_all_config and PULUMI_CONFIG.
     """
-    all_config = {f"{NAMESPACE}:{k}": _config_value(v) for k, v in config.items()}
+    all_config = {f"{NAMESPACE}:{k}": config_text(v) for k, v in config.items()}
     secrets = secrets or {}
-    all_config.update({f"{NAMESPACE}:{k}": _config_value(v) for k, v in secrets.items()})
+    all_config.update({f"{NAMESPACE}:{k}": config_text(v) for k, v in secrets.items()})
     return run_program(
         all_config,
         [f"{NAMESPACE}:{k}" for k in secrets],
@@ -127,42 +124,34 @@ def evaluate(
     )
 
 
+def load_stack_file_as_is(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(plain config, secret config) of a Pulumi.<stack>.yaml with only what the file holds, keys
+    without namespace: a key holding `secure:` entries is secret, each entry TEST_SECRET."""
+    file = read_stack_file(path, TEST_SECRET)
+    plain: dict[str, Any] = {}
+    secret: dict[str, Any] = {}
+    for full_key, value in file.config.items():
+        key = full_key.split(":", 1)[1]
+        (secret if full_key in file.secure_paths else plain)[key] = value
+    return plain, secret
+
+
 def load_stack_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(plain config, secret config) of a Pulumi.<stack>.yaml, keys without namespace.
 
     `secure:` values cannot be decrypted here; they are replaced by test secrets, and so are the
     secrets the file leaves unset (the SSH key without ssh.privateKeyFile; prod LDSM passwords).
     """
-    document = yaml.safe_load(path.read_text())
-    plain: dict[str, Any] = {}
-    secret: dict[str, Any] = {}
-    for full_key, value in (document.get("config") or {}).items():
-        key = full_key.split(":", 1)[1]
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            secret[key] = TEST_PRIVATE_KEY if key == "sshPrivateKey" else "test-secret"
-        elif key == "ldsmPasswords":
-            secret[key] = {alias: f"pw-{alias}" for alias in value}
-        else:
-            plain[key] = value
+    plain, secret = load_stack_file_as_is(path)
+    if "sshPrivateKey" in secret:
+        secret["sshPrivateKey"] = TEST_PRIVATE_KEY
+    passwords = plain.pop("ldsmPasswords", None) or secret.get("ldsmPasswords")
+    if isinstance(passwords, dict):
+        secret["ldsmPasswords"] = {alias: f"pw-{alias}" for alias in passwords}
     # What the file leaves to `pulumi config set --secret` before the first `pulumi up`, as an
     # operator sets it (federation.plan does the same with stand-ins).
     if "sshPrivateKey" not in secret and "privateKeyFile" not in (plain.get("ssh") or {}):
         secret["sshPrivateKey"] = TEST_PRIVATE_KEY
-    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    if is_strict(stack) and "ldsmPasswords" not in secret:
+    if is_strict(stack_name(path)) and "ldsmPasswords" not in secret:
         secret["ldsmPasswords"] = {n["name"]: f"pw-{n['name']}" for n in plain.get("nodes", [])}
-    return plain, secret
-
-
-def load_stack_file_as_is(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(plain config, secret config) of a Pulumi.<stack>.yaml with only what the file holds."""
-    document = yaml.safe_load(path.read_text())
-    plain: dict[str, Any] = {}
-    secret: dict[str, Any] = {}
-    for full_key, value in (document.get("config") or {}).items():
-        key = full_key.split(":", 1)[1]
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            secret[key] = "test-secret"
-        else:
-            plain[key] = value
     return plain, secret

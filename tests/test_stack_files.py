@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-from typing import Any
 
 import pytest
 import yaml
 
+from federation.stackfile import secure_entries
 from tests.lab.paths import KEYS
 from tests.program import ROOT, STACK_FILES
 
@@ -21,22 +21,11 @@ SALT_RE = re.compile(rf"^v1:{B64}:v1:{B64}:{B64}$")
 PLACEHOLDER_RE = re.compile(r"PLACEHOLDER|CHANGEME|TODO|\bxxx+\b", re.IGNORECASE)
 
 
-def secure_values(value: Any, path: str = "") -> list[tuple[str, Any]]:
-    """(config path, ciphertext) of every `secure:` leaf."""
-    if isinstance(value, dict) and set(value) == {"secure"}:
-        return [(path, value["secure"])]
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in secure_values(v, f"{path}.{k}" if path else k)]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in secure_values(v, f"{path}[{i}]")]
-    return []
-
-
 def problems(text: str) -> list[str]:
     """What the CLI (passphrase provider) would refuse in a stack file, or a placeholder left."""
     found: list[str] = []
     document = yaml.safe_load(text) or {}
-    secure = secure_values(document.get("config") or {})
+    secure = secure_entries(document.get("config") or {})
     for path, ciphertext in secure:
         if not isinstance(ciphertext, str) or not SECURE_RE.match(ciphertext):
             found.append(f"{path}: secure value is not v1:<base64 nonce>:<base64 ciphertext>")

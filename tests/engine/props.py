@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi.runtime import rpc
+
+from federation.tree import contains, is_secret_wrapper, unwrap
+from federation.tree import redact as redact_with
 
 SIG_KEY: str = rpc._special_sig_key
 SECRET_SIG: str = rpc._special_secret_sig
@@ -21,8 +24,7 @@ SECRET_PLACEHOLDER = "[secret]"
 UNKNOWN: str = rpc.UNKNOWN
 
 
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
+is_secret = is_secret_wrapper
 
 
 def wrap_secret(value: Any) -> dict[str, Any]:
@@ -31,27 +33,12 @@ def wrap_secret(value: Any) -> dict[str, Any]:
     return {SIG_KEY: SECRET_SIG, "value": value}
 
 
-def _contains(value: Any, matches: Callable[[Any], bool]) -> bool:
-    """Whether the value, or anything nested in its dicts and lists, matches."""
-    if matches(value):
-        return True
-    if isinstance(value, dict):
-        return any(_contains(v, matches) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains(v, matches) for v in value)
-    return False
-
-
 def contains_secret(value: Any) -> bool:
-    return _contains(value, is_secret)
+    return contains(value, is_secret)
 
 
 def is_unknown(value: Any) -> bool:
     return bool(value == UNKNOWN) if isinstance(value, str) else False
-
-
-def contains_unknown(value: Any) -> bool:
-    return _contains(value, is_unknown)
 
 
 def normalize(value: Any) -> Any:
@@ -87,46 +74,9 @@ def from_wire(value: Any) -> Any:
     return normalize(value)
 
 
-def unwrap(value: Any) -> Any:
-    """The value with every secret wrapper removed: what a provider receives."""
-    if is_secret(value):
-        return unwrap(value.get("value"))
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
 def redact(value: Any) -> Any:
     """The value with every secret replaced by a placeholder: safe to print."""
-    if is_secret(value):
-        return SECRET_PLACEHOLDER
-    if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
-
-
-def secret_values(value: Any) -> list[str]:
-    """Every non-empty string held inside a secret (for leak checks in messages)."""
-    found: list[str] = []
-
-    def walk(v: Any, inside: bool) -> None:
-        if is_secret(v):
-            walk(v.get("value"), True)
-        elif isinstance(v, dict):
-            for item in v.values():
-                walk(item, inside)
-        elif isinstance(v, list):
-            for item in v:
-                walk(item, inside)
-        elif inside and isinstance(v, str) and v:
-            found.append(v)
-
-    walk(value, False)
-    return found
+    return redact_with(value, SECRET_PLACEHOLDER)
 
 
 def canonical(value: Any) -> str:

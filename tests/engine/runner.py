@@ -28,6 +28,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockEngine
 from pulumi.runtime.stack import run_in_stack
 
+from federation.plan.harness import set_config_like_the_cli
 from tests.engine.display import property_diff
 from tests.engine.engine import Engine
 from tests.engine.interrupts import INTERRUPTS
@@ -59,11 +60,9 @@ def _encode_config(config: dict[str, Any]) -> dict[str, str]:
 
 
 def _set_config(config: dict[str, str], secret_keys: list[str]) -> None:
-    """The config as the CLI's language host gives it to the program: set_all_config, and the whole
-    map in PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS (pulumi.runtime.get_config_env() reads it)."""
-    pulumi.runtime.set_all_config(config, secret_keys)
-    os.environ["PULUMI_CONFIG"] = json.dumps(config)
-    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
+    """The config as the CLI's language host gives it to the program. The environment it sets is
+    left in place: the program reads it for the whole run."""
+    set_config_like_the_cli(config, secret_keys)
 
 
 def _program_error(exc: BaseException) -> str | None:

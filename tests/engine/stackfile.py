@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
+from federation.stackfile import StackFileError, config_text, read_stack_file, read_yaml_mapping
 
-
-class StackFileError(Exception):
-    pass
-
-
-def _encode(value: Any) -> str:
-    """How `pulumi config` hands a value to the program: strings as-is, the rest as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _find_secure(value: Any, path: str) -> list[str]:
-    if isinstance(value, dict):
-        if set(value) == {"secure"}:
-            return [path]
-        found: list[str] = []
-        for key, item in value.items():
-            found += _find_secure(item, f"{path}.{key}")
-        return found
-    if isinstance(value, list):
-        found = []
-        for index, item in enumerate(value):
-            found += _find_secure(item, f"{path}[{index}]")
-        return found
-    return []
-
-
-def _read_yaml(path: Path, what: str) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise StackFileError(f"cannot read {what} {path}: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise StackFileError(f"{what} {path} must be a YAML mapping")
-    return doc
+__all__ = ["StackFileError", "load_stack_file"]
 
 
 def load_stack_file(
@@ -53,15 +19,12 @@ def load_stack_file(
     each must be given in the secrets file (`namespace:key: value`), which replaces it whole.
     Every key from the secrets file is secret.
     """
-    doc = _read_yaml(path, "stack file")
-    raw = doc.get("config") or {}
-    if not isinstance(raw, dict):
-        raise StackFileError(f"stack file {path}: `config` must be a mapping")
+    file = read_stack_file(path, None)
     secrets: dict[str, Any] = {}
     if secrets_file is not None:
-        secrets = _read_yaml(secrets_file, "secrets file")
+        secrets = read_yaml_mapping(secrets_file, "secrets file")
     unresolved = [
-        p for key, value in raw.items() if key not in secrets for p in _find_secure(value, key)
+        where for key, paths in file.secure_paths.items() if key not in secrets for where in paths
     ]
     if unresolved:
         where = f" {secrets_file}" if secrets_file else " (pass one with --secrets FILE)"
@@ -70,10 +33,10 @@ def load_stack_file(
             f"{', '.join(unresolved)}. Put their plain values in the secrets file{where} as "
             "`<namespace>:<key>: <value>` (the whole key, e.g. `mip-federation:sshPrivateKey`)."
         )
-    config = {str(k): _encode(v) for k, v in raw.items()}
-    secret_keys = [k for k, v in raw.items() if _find_secure(v, k)]
+    config = {key: config_text(value) for key, value in file.config.items()}
+    secret_keys = list(file.secure_keys)
     for key, value in secrets.items():
-        config[str(key)] = _encode(value)
+        config[str(key)] = config_text(value)
         if key not in secret_keys:
             secret_keys.append(str(key))
     return config, secret_keys
