@@ -1,0 +1,83 @@
+"""Building a plan: the golden plan of every stack, what a plan shows and never shows."""
+
+from __future__ import annotations
+
+import difflib
+import json
+
+import pytest
+
+from federation.plan import SECRET, make_plan, render_json, render_table
+from tests.federation.plan.stacks import PLANS, STACKS, refresh_hint
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_golden_plan_is_up_to_date(stack):
+    golden = PLANS / f"{stack}.txt"
+    assert golden.is_file(), f"no golden plan for stack {stack}: run {refresh_hint(stack)}"
+    expected = golden.read_text(encoding="utf-8")
+    actual = render_table(make_plan(stack))
+    if actual != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                f"tests/plans/{stack}.txt",
+                "plan now",
+            )
+        )
+        pytest.fail(
+            f"the plan of stack {stack} changed. If the change is intended, refresh the golden "
+            f"file in the same commit so the pull request shows it:\n    {refresh_hint(stack)}\n"
+            f"{diff}"
+        )
+
+
+def test_every_golden_plan_has_its_stack_file():
+    stale = sorted(p.name for p in PLANS.glob("*.txt") if p.stem not in STACKS)
+    assert stale == [], f"golden plans without a Pulumi.<stack>.yaml: {stale}; remove them"
+    assert "prod" in STACKS
+
+
+def test_plan_is_deterministic():
+    first, second = make_plan("prod"), make_plan("prod")
+    assert render_table(first) == render_table(second)
+    assert render_json(first) == render_json(second)
+
+
+def test_prod_plan_shows_nodes_placeholders_and_secrets():
+    plan = make_plan("prod")
+    by_name = {r.name: r for r in plan.resources}
+    assert str(by_name["join-lille"].node) == "lille (lille-mip.example.org)"
+    assert str(by_name["node-lille"].node) == "chuv (192.0.2.10)", "labels are set on the leader"
+    assert str(by_name["exareme-worker-brescia"].node) == "brescia (203.0.113.31)"
+    assert str(by_name["overlay-network"].node) == "chuv (192.0.2.10)"
+    assert str(by_name["leader-docker"].node) == "chuv (192.0.2.10)"
+    assert by_name["mip-federation"].node is None
+    join = by_name["join-hug"].inputs
+    assert join["stdin"] == SECRET
+    assert join["connection"]["privateKey"] == SECRET
+    assert join["connection"]["user"] == "mipadmin"
+    assert "NODE_ID='<join-hug.stdout>'" in by_name["node-hug"].inputs["create"]
+    assert "NODE_ID='<swarm-init.stdout.nodeId>'" in by_name["node-chuv"].inputs["create"]
+    env = by_name["exareme-worker-hug"].inputs["taskSpec"]["containerSpec"]["env"]
+    assert env["RAWPASSWORD"] == SECRET
+    assert env["RAWHOST"] == "198.51.100.21"
+    network_id = by_name["exareme-master"].inputs["taskSpec"]["networksAdvanceds"][0]["id"]
+    assert network_id == "<overlay-network.id>"
+    assert plan.outputs["swarmId"] == "<swarm-init.stdout.swarmId>"
+
+
+def test_plan_shows_delete_before_replace_and_ignored_changes():
+    plan = make_plan("prod")
+    network = next(r for r in plan.resources if r.name == "overlay-network")
+    assert network.delete_before_replace and network.ignore_changes == []
+    table = render_table(plan)
+    assert "    (deleteBeforeReplace)" in table
+    assert (
+        "    (ignoreChanges)                              [taskSpec.placement.platforms]" in table
+    )
+    document = json.loads(render_json(plan))
+    service = next(r for r in document["resources"] if r["name"] == "exareme-master")
+    assert service["deleteBeforeReplace"] is True
+    assert service["ignoreChanges"] == ["taskSpec.placement.platforms"]
