@@ -406,11 +406,15 @@ def test_what_a_node_says_about_itself_is_reported_at_once(report, actual):
 
 def test_a_locked_node_says_how_to_unlock_it():
     [locked] = drift(in_sync(), hug=member("hug", LocalNodeState="locked"))
-    assert (locked.check, locked.actual, locked.fix) == ("swarm", "locked", "unlock it: see README")
+    assert (locked.check, locked.actual, locked.fix) == (
+        "swarm",
+        "locked",
+        "unlock it: see docs/operations.md, Autolock",
+    )
     leader = Live({"LocalNodeState": "locked"}, [], [], [], [], [])
     [row] = doctor.compare(settings(), leader)
     assert (row.subject, row.actual, row.status) == ("chuv (leader)", "locked", "DRIFT")
-    assert row.fix == "unlock it: see README"
+    assert row.fix == "unlock it: see docs/operations.md, Autolock"
 
 
 def test_the_control_manager_is_read_first_and_named_so():
