@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from federation.config import ExaremeSettings, NodeSettings
+from federation.config.model import ExaremeSettings, NodeSettings
 
 KEYSTORE_SERVICE = "exareme-keystore"
 KEYSTORE_PORT = 8500

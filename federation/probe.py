@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_command import remote
 
-from federation.config import NetworkSettings, NodeSettings
+from federation.config.model import NetworkSettings, NodeSettings
 from federation.exareme import (
     KEYSTORE_PORT,
     KEYSTORE_SERVICE,

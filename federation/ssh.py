@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_command import remote
 
-from federation.config import FederationConfig, NodeSettings
+from federation.config.model import FederationConfig, NodeSettings
 
 # pulumi-command (v1.2.x, provider/pkg/provider/remote/connection.go, dialWithRetry) dials a node
 # at most DIAL_ERROR_LIMIT + 1 times: it gives up once more than dialErrorLimit dials have

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from federation.config import FederationConfig
+from federation.config.model import FederationConfig
 from federation.exareme import Exareme, ExaremeArgs
 from federation.network import FederationNetwork, NetworkArgs
 from federation.portal import Portal, PortalArgs

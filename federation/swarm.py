@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_command import remote
 
-from federation.config import NodeSettings
+from federation.config.model import NodeSettings
 from federation.scripts import render
 from federation.ssh import SshAccess, host_port
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from federation.config import StackSettings
+from federation.config.model import StackSettings
 from federation.doctor.compare import compare, leader_of, ordered_nodes, probe_rows
 from federation.doctor.hosts import (
     ask_host,

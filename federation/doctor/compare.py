@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from federation.config import IMAGE_RE, NodeSettings, StackSettings
+from federation.config.images import IMAGE_RE
+from federation.config.model import NodeSettings, StackSettings
 from federation.doctor.hosts import is_manager
 from federation.doctor.model import (
     LOCKED_FIX,

@@ -6,7 +6,7 @@ import json
 import shlex
 from typing import Any
 
-from federation.config import NodeSettings, StackSettings
+from federation.config.model import NodeSettings, StackSettings
 from federation.doctor.model import DoctorError, HostReport, Live
 from federation.doctor.ssh import Access, Connection, SshError, connect
 from federation.portal import PORTAL_CONTAINER
