@@ -12,16 +12,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from federation.config.model import ExaremeSettings, NodeSettings
+from federation.config.model import EXAREME_OVERLAY, ExaremeSettings, NodeSettings
 
 KEYSTORE_SERVICE = "exareme-keystore"
 KEYSTORE_PORT = 8500
 MASTER_SERVICE = "exareme-master"
-# Overlay address Exareme takes for itself (bootstrap.sh: `ifconfig | grep '10.20'`); the keystore
-# binds to its own. A swarm task also has a docker_gwbridge address, and Consul (since 0.6) refuses
-# to start with two private IPv4 addresses and no -bind ("Multiple private IPv4 addresses found";
-# hashicorp/consul#8436, #3790).
-EXAREME_OVERLAY = "10.20.0.0/16"
+# The keystore binds to its overlay address: a swarm task also has a docker_gwbridge address, and
+# Consul refuses to start with two private IPv4 addresses and no -bind.
 KEYSTORE_ARGS = [
     "agent",
     "-server",

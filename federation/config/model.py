@@ -257,8 +257,8 @@ class NodeSettings(_Model):
         return self.advertise_addr or self.host
 
 
-# Where the Exareme image looks for its overlay address (bootstrap.sh: the first address that
-# ifconfig shows starting with 10.20).
+# The Exareme image takes the first address starting with 10.20 as its overlay address, so the
+# overlay subnet must lie inside this network (and the keystore binds to its address in it).
 EXAREME_OVERLAY = ipaddress.IPv4Network("10.20.0.0/16")
 
 

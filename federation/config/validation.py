@@ -4,7 +4,6 @@ naming its config path and the fix. Secret values are never echoed in a message.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import os
 from dataclasses import dataclass
 from typing import Any, TypeVar, Union, get_args, get_origin
@@ -282,11 +281,6 @@ def _service_checks(parsed: _Parsed, stack: str) -> list[str]:
             f"network.gateway: {net.gateway} is not a usable address of network.subnet "
             f"{net.subnet}; pick a host address inside the subnet, e.g. "
             f"{net.subnet.broadcast_address - 1}"
-        )
-    if net is not None and not net.subnet.subnet_of(ipaddress.IPv4Network("10.20.0.0/16")):
-        pulumi.log.warn(
-            "network.subnet: outside 10.20.0.0/16; the hbpmip/exareme images find their overlay "
-            "address with 'ifconfig | grep 10.20' and will not start"
         )
     if net is not None and net.vxlan_id < VXLAN_ID_AUTO_START:
         pulumi.log.warn(
