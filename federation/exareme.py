@@ -100,7 +100,8 @@ def worker_service_name(alias: str) -> str:
 class ExaremeArgs:
     settings: ExaremeSettings
     leader: NodeSettings
-    followers: list[NodeSettings]
+    # Every node but the leader: each runs a worker.
+    non_leaders: list[NodeSettings]
     ldsm_passwords: dict[str, pulumi.Output[str]]
     network_id: pulumi.Output[str]
     provider: docker.Provider
@@ -127,20 +128,20 @@ class Exareme(pulumi.ComponentResource):
             **common,
             "MASTER_FLAG": "master",
             "NODE_NAME": leader.name,
-            "EXA_WORKERS_WAIT": str(len(args.followers)),
+            "EXA_WORKERS_WAIT": str(len(args.non_leaders)),
         }
         # Per node, the service whose task runs there: the master on the leader, else its worker.
-        self.tasks: dict[str, docker.Service] = {}
-        self.tasks[leader.name] = self._service(
+        self.services: dict[str, docker.Service] = {}
+        self.services[leader.name] = self._service(
             MASTER_SERVICE,
             node=leader,
             image=args.settings.image,
             env={**master_env, **self._raw_env(leader), **args.settings.env},
             published_port=args.settings.port,
         )
-        for node in args.followers:
+        for node in args.non_leaders:
             worker_env = {**common, "NODE_NAME": node.name}
-            self.tasks[node.name] = self._service(
+            self.services[node.name] = self._service(
                 worker_service_name(node.name),
                 node=node,
                 image=args.settings.image,

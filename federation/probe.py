@@ -121,7 +121,7 @@ def parse_verdict(stdout: str) -> dict[str, Verdict]:
 @dataclass(frozen=True)
 class ProbeArgs:
     leader: NodeSettings
-    followers: list[NodeSettings]
+    non_leaders: list[NodeSettings]
     ssh: SshAccess
     network: NetworkSettings
     image: str
@@ -130,7 +130,7 @@ class ProbeArgs:
     """Per node, what makes it a labelled member (its node command)."""
     overlay_ready: list[pulumi.Resource]
     """The network and the service the probe reaches (the keystore)."""
-    tasks: Mapping[str, pulumi.Resource]
+    services: Mapping[str, pulumi.Resource]
     """Per node, the Exareme service whose task the probe shares the network namespace of. Only
     that one: depending on every service (the Exareme component) made N probes depend on N
     services, a quadratic evaluation (16 ms per hospital at 500 against 8.5 at 30)."""
@@ -159,7 +159,7 @@ class DataPlaneProbe(pulumi.ComponentResource):
                     depends_on=[
                         args.node_ready[node.name],
                         *args.overlay_ready,
-                        args.tasks[node.name],
+                        args.services[node.name],
                         *after,
                     ],
                     # A proof made once, when the node is added: a new SSH user or key, an image
@@ -171,6 +171,6 @@ class DataPlaneProbe(pulumi.ComponentResource):
 
         first = probe(leader, [])
         self.probes = {leader.name: first}
-        for node in args.followers:
+        for node in args.non_leaders:
             self.probes[node.name] = probe(node, [first])
         self.register_outputs({})

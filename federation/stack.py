@@ -27,24 +27,24 @@ class Federation(pulumi.ComponentResource):
     ) -> None:
         super().__init__("mip-federation:index:Federation", name, None, opts)
         settings = config.settings
-        leader = config.leader
-        control = config.control_manager
+        leader = settings.leader
+        control = settings.control_manager
         ssh = SshAccess.from_config(config)
         child = pulumi.ResourceOptions(parent=self)
 
         # What each node's tasks (and its overlay probe) will run, pulled while the rest is set up.
         node_images = [settings.exareme.image, settings.exareme.keystore_image]
         leader_images = node_images + ([settings.portal.image] if settings.portal.enabled else [])
-        images = {node.name: node_images for node in config.followers}
+        images = {node.name: node_images for node in settings.non_leaders}
         images[leader.name] = leader_images
         swarm = Swarm(
             "swarm",
             SwarmArgs(
                 leader,
-                config.followers,
+                settings.non_leaders,
                 ssh,
                 control=control,
-                managers=config.managers,
+                managers=settings.managers,
                 token_rotation=settings.swarm.join_token_rotation,
                 autolock=settings.swarm.autolock,
                 images=images,
@@ -64,7 +64,7 @@ class Federation(pulumi.ComponentResource):
         )
         network = FederationNetwork(
             "network",
-            NetworkArgs(settings.network, leader_docker, swarm.nodes[leader.name]),
+            NetworkArgs(settings.network, leader_docker, swarm.node_labels[leader.name]),
             child,
         )
         exareme = Exareme(
@@ -72,11 +72,11 @@ class Federation(pulumi.ComponentResource):
             ExaremeArgs(
                 settings=settings.exareme,
                 leader=leader,
-                followers=config.followers,
+                non_leaders=settings.non_leaders,
                 ldsm_passwords=config.ldsm_passwords,
                 network_id=network.network_id,
                 provider=leader_docker,
-                node_ready=dict(swarm.nodes),
+                node_ready=dict(swarm.node_labels),
             ),
             child,
         )
@@ -85,13 +85,13 @@ class Federation(pulumi.ComponentResource):
             "probe",
             ProbeArgs(
                 leader=leader,
-                followers=config.followers,
+                non_leaders=settings.non_leaders,
                 ssh=ssh,
                 network=settings.network,
                 image=settings.exareme.keystore_image,
-                node_ready=dict(swarm.nodes),
+                node_ready=dict(swarm.node_labels),
                 overlay_ready=[network, exareme.keystore],
-                tasks=exareme.tasks,
+                services=exareme.services,
             ),
             child,
         )
@@ -118,7 +118,7 @@ class Federation(pulumi.ComponentResource):
                 child,
             )
             self.portal_url = f"http://{host_port(leader.swarm_addr, settings.portal.port)}/"
-        self.nodes = [{"name": n.name, "role": n.role, "host": n.host} for n in config.nodes]
+        self.nodes = [{"name": n.name, "role": n.role, "host": n.host} for n in settings.nodes]
         self.register_outputs(
             {
                 "leaderAddress": self.leader_address,

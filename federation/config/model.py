@@ -363,6 +363,32 @@ class StackSettings(_Model):
     portal: PortalSettings = Field(default_factory=PortalSettings)
     swarm: SwarmSettings = Field(default_factory=SwarmSettings)
 
+    @property
+    def managers(self) -> list[NodeSettings]:
+        """Every manager, in stack order (the leader first)."""
+        return [n for n in self.nodes if n.role == "manager"]
+
+    @property
+    def leader(self) -> NodeSettings:
+        """The first manager: it inits the swarm, and the keystore, the master and the portal run
+        there."""
+        return self.managers[0]
+
+    @property
+    def control_manager(self) -> NodeSettings:
+        """The manager Pulumi and the doctor talk to: swarm.controlManager, else the leader."""
+        name = self.swarm.control_manager
+        if name is None:
+            return self.leader
+        return next(n for n in self.nodes if n.name == name)
+
+    @property
+    def non_leaders(self) -> list[NodeSettings]:
+        """Every node but the leader, in stack order: each joins the leader's swarm and runs an
+        Exareme worker."""
+        leader = self.leader
+        return [n for n in self.nodes if n is not leader]
+
 
 @dataclass(frozen=True)
 class FederationConfig:
@@ -372,29 +398,3 @@ class FederationConfig:
     settings: StackSettings
     ssh_private_key: pulumi.Output[str]
     ldsm_passwords: dict[str, pulumi.Output[str]]
-
-    @property
-    def nodes(self) -> list[NodeSettings]:
-        return self.settings.nodes
-
-    @property
-    def leader(self) -> NodeSettings:
-        return next(n for n in self.settings.nodes if n.role == "manager")
-
-    @property
-    def managers(self) -> list[NodeSettings]:
-        """Every manager, in stack order (the leader first)."""
-        return [n for n in self.settings.nodes if n.role == "manager"]
-
-    @property
-    def control_manager(self) -> NodeSettings:
-        """The manager Pulumi and the doctor talk to: swarm.controlManager, else the leader."""
-        name = self.settings.swarm.control_manager
-        if name is None:
-            return self.leader
-        return next(n for n in self.settings.nodes if n.name == name)
-
-    @property
-    def followers(self) -> list[NodeSettings]:
-        """Every node but the leader, in stack order."""
-        return [n for n in self.settings.nodes if n is not self.leader]
