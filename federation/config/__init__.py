@@ -27,7 +27,8 @@ from federation.config.reading import (
     read_raw,
     secret_keys_of,
 )
-from federation.config.validation import ConfigError, is_strict, validate
+from federation.config.validation import ConfigError, validate
+from policy.guardrails.stacks import is_prod
 
 __all__ = [
     "EXAREME_OVERLAY",
@@ -47,7 +48,7 @@ __all__ = [
     "has_digest",
     "image_problem",
     "is_floating_tag",
-    "is_strict",
+    "is_prod",
     "known_keys",
     "load_config",
     "read_raw",

@@ -23,14 +23,10 @@ from federation.config.model import (
     SwarmSettings,
     is_ip,
 )
+from policy.guardrails.stacks import is_prod
 
 SECRET_KEYS = ("sshPrivateKey", "ldsmPasswords")
 ALLOWED_MANAGER_COUNTS = (1, 3, 5, 7)
-
-
-def is_strict(stack: str) -> bool:
-    """Whether a stack gets production rules (prod, prod-*)."""
-    return stack == "prod" or stack.startswith("prod-")
 
 
 class ConfigError(pulumi.RunError):
@@ -287,7 +283,7 @@ def _service_checks(parsed: _Parsed, stack: str) -> list[str]:
             f"network.vxlanId: {net.vxlan_id} is below {VXLAN_ID_AUTO_START}; Linux nodes accept "
             "it, but Windows nodes do not support VNIs that overlap 802.1Q VLAN IDs"
         )
-    strict = is_strict(stack)
+    strict = is_prod(stack)
     images = []
     if parsed.exareme is not None:
         images = [
