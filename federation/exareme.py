@@ -1,8 +1,7 @@
 """Exareme on the swarm: the Consul keystore and the master on the leader, a worker per node.
 
-Reference: the 2018 docker-compose-manager.yml / docker-compose-worker.yml of
-HBPMedical/mip-federation. Services use DNS round-robin endpoints: each runs one task, and the
-keystore is reached by name (`exareme-keystore:8500`) without needing an IPVS virtual IP.
+Services use DNS round-robin endpoints: each runs one task, and the keystore is reached by name
+(`exareme-keystore:8500`) without needing an IPVS virtual IP.
 """
 
 from __future__ import annotations
@@ -70,13 +69,10 @@ def short_duration(seconds: float) -> str:
     return text
 
 
-# On failure, after 5 s, with no limit on the attempts. The 2018 compose files allowed 3 within
-# 120 s; but once a task's restarts are used up, swarmkit shuts the slot down for good
-# (moby vendor/github.com/moby/swarmkit/v2/manager/orchestrator/restart/restart.go
-# shouldRestart; nothing reconciles the slot until the service is updated), so a hospital whose
-# server rebooted or whose worker failed three times in a row would stay offline. Attempts and
-# window are sent as Docker stores "no limit" (0) and the provider reads it back (window "0s"):
-# left unset, the window reads back as "0s" and every later `pulumi up` would update it.
+# On failure, after 5 s, with no limit on the attempts: once a task's restarts are used up,
+# swarmkit shuts the slot down until the service is updated, so a hospital whose worker failed a
+# few times in a row would stay offline. Attempts and window are sent as Docker stores "no limit"
+# (0, window "0s"): left unset, the window reads back as "0s" and every `pulumi up` would update it.
 RESTART_POLICY = docker.ServiceTaskSpecRestartPolicyArgs(
     condition="on-failure",
     delay=short_duration(5),

@@ -52,10 +52,9 @@ class Federation(pulumi.ComponentResource):
             child,
         )
         # The swarm's objects (network, services) through the control manager. One provider
-        # resource whatever the manager: a change of swarm.controlManager changes its host, which
-        # pulumi-docker's DiffConfig (the bridge's, no ForcesProviderReplace) makes an in-place
-        # update that keeps the provider's id, so no service is replaced (README: "Losing the
-        # lead manager"). Its name stays `leader-docker`: a rename would be a new provider.
+        # resource whatever the manager: a change of swarm.controlManager changes its host, an
+        # in-place update of the provider that keeps its id, so no service is replaced. Its name
+        # stays `leader-docker`: a rename would be a new provider.
         leader_docker = docker.Provider(
             "leader-docker",
             host=ssh.docker_host(control),

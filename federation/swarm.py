@@ -40,7 +40,7 @@ class SwarmArgs:
 
 def manager_addrs(control: NodeSettings, managers: list[NodeSettings]) -> list[str]:
     """Every manager's swarm address, the control manager's first: Docker's SwarmJoin dials
-    only RemoteAddrs[0] (moby daemon/cluster/swarm.go Join), and learns the others from it."""
+    only RemoteAddrs[0], and learns the others from it."""
     ordered = [control, *(m for m in managers if m.name != control.name)]
     return [host_port(m.swarm_addr, SWARM_PORT) for m in ordered]
 
@@ -93,8 +93,8 @@ class Swarm(pulumi.ComponentResource):
             ),
             delete=render("leave", NODE=leader.name),
             logging=remote.Logging.NONE,
-            # Secret although it now holds only ids: on stacks created before, it holds the
-            # join tokens, and a create that never runs again never rewrites it.
+            # Secret although the script prints only ids: an older stack's stored stdout holds
+            # the join tokens, and a create that never runs again never rewrites it.
             opts=pulumi.ResourceOptions(
                 parent=self, additional_secret_outputs=["stdout"], ignore_changes=["create"]
             ),
