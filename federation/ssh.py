@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_docker as docker
 from pulumi_command import remote
 
 from federation.config.model import FederationConfig, NodeSettings
@@ -54,6 +55,14 @@ class SshAccess:
             host_key=node.host_key,
             dial_error_limit=DIAL_ERROR_LIMIT,
             per_dial_timeout=PER_DIAL_TIMEOUT,
+        )
+
+    def docker_provider(
+        self, name: str, node: NodeSettings, opts: pulumi.ResourceOptions
+    ) -> docker.Provider:
+        """A docker provider that talks to `node`'s engine over SSH."""
+        return docker.Provider(
+            name, host=self.docker_host(node), ssh_opts=self.docker_ssh_opts(node), opts=opts
         )
 
     def docker_host(self, node: NodeSettings) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_docker as docker
 
 from federation.config.model import FederationConfig
 from federation.exareme import Exareme, ExaremeArgs
@@ -55,12 +54,7 @@ class Federation(pulumi.ComponentResource):
         # resource whatever the manager: a change of swarm.controlManager changes its host, an
         # in-place update of the provider that keeps its id, so no service is replaced. Its name
         # stays `leader-docker`: a rename would be a new provider.
-        leader_docker = docker.Provider(
-            "leader-docker",
-            host=ssh.docker_host(control),
-            ssh_opts=ssh.docker_ssh_opts(control),
-            opts=child,
-        )
+        leader_docker = ssh.docker_provider("leader-docker", control, child)
         network = FederationNetwork(
             "network",
             NetworkArgs(settings.network, leader_docker, swarm.node_labels[leader.name]),
@@ -105,12 +99,7 @@ class Federation(pulumi.ComponentResource):
         if settings.portal.enabled:
             # The portal is a container on the leader's own engine, outside the swarm: its
             # provider stays on the leader whichever manager controls the swarm.
-            portal_docker = docker.Provider(
-                "portal-docker",
-                host=ssh.docker_host(leader),
-                ssh_opts=ssh.docker_ssh_opts(leader),
-                opts=child,
-            )
+            portal_docker = ssh.docker_provider("portal-docker", leader, child)
             Portal(
                 "portal",
                 PortalArgs(settings.portal, self.exareme_url, portal_docker, exareme),

@@ -31,29 +31,33 @@ def known_keys() -> list[str]:
     return [field.alias or name for name, field in StackSettings.model_fields.items()]
 
 
+def _is_json(key: str, text: str) -> bool:
+    """Whether a key's text is JSON to decode: the CLI stores an object or a list as JSON (the SSH
+    key is text whatever it starts with)."""
+    if key == "sshPrivateKey":
+        return False
+    return text[:1] in ("{", "[") or key in ("nodes", "ldsmPasswords")
+
+
 def _decode(key: str, value: Any) -> Any:
-    if key == "sshPrivateKey" or not isinstance(value, str):
+    if not isinstance(value, str) or not _is_json(key, value):
         return value
-    if value[:1] in ("{", "[") or key in ("nodes", "ldsmPasswords"):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
 
 
 def _read(config: pulumi.Config, key: str) -> Any:
-    """A key's value (None when unset): structured values through get_object, as the CLI stores
-    them as JSON; a value that is not JSON stays text, for validation to name."""
+    """A key's value (None when unset): structured values through get_object; a value that is not
+    JSON stays text, for validation to name."""
     text = config.get(key)
-    if text is None or key == "sshPrivateKey":
+    if text is None or not _is_json(key, text):
         return text
-    if text[:1] in ("{", "[") or key in ("nodes", "ldsmPasswords"):
-        try:
-            return config.get_object(key)
-        except pulumi.ConfigTypeError:
-            return text
-    return text
+    try:
+        return config.get_object(key)
+    except pulumi.ConfigTypeError:
+        return text
 
 
 def read_raw() -> dict[str, Any]:
