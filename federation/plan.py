@@ -38,7 +38,7 @@ from pulumi.runtime.mocks import MockEngine, MockMonitor
 from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.stack import wait_for_rpcs
 
-from federation.config import NAMESPACE, ConfigError, is_strict
+from federation.config import NAMESPACE, ConfigError, is_prod
 from federation.scripts import render
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -364,7 +364,7 @@ def _unset_secrets(document: dict[str, Any], key_file: str | None, stack: str) -
     if f"{NAMESPACE}:sshPrivateKey" not in document and key_file is None:
         stand_ins["sshPrivateKey"] = SECRET
     nodes = document.get(f"{NAMESPACE}:nodes")
-    wants_passwords = is_strict(stack) and f"{NAMESPACE}:ldsmPasswords" not in document
+    wants_passwords = is_prod(stack) and f"{NAMESPACE}:ldsmPasswords" not in document
     if wants_passwords and isinstance(nodes, list):
         names = [n["name"] for n in nodes if isinstance(n, dict) and isinstance(n.get("name"), str)]
         if names:

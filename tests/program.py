@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from federation.config import is_strict
+from federation.config import is_prod
 from federation.plan import (
     MAIN,
     ROOT,
@@ -149,7 +149,7 @@ def load_stack_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     if "sshPrivateKey" not in secret and "privateKeyFile" not in (plain.get("ssh") or {}):
         secret["sshPrivateKey"] = TEST_PRIVATE_KEY
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    if is_strict(stack) and "ldsmPasswords" not in secret:
+    if is_prod(stack) and "ldsmPasswords" not in secret:
         secret["ldsmPasswords"] = {n["name"]: f"pw-{n['name']}" for n in plain.get("nodes", [])}
     return plain, secret
 
