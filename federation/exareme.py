@@ -1,8 +1,7 @@
 """Exareme on the swarm: the Consul keystore and the master on the leader, a worker per node.
 
-Reference: the 2018 docker-compose-manager.yml / docker-compose-worker.yml of
-HBPMedical/mip-federation. Services use DNS round-robin endpoints: each runs one task, and the
-keystore is reached by name (`exareme-keystore:8500`) without needing an IPVS virtual IP.
+Services use DNS round-robin endpoints: each runs one task, and the keystore is reached by name
+(`exareme-keystore:8500`) without needing an IPVS virtual IP.
 """
 
 from __future__ import annotations
@@ -12,16 +11,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from federation.config import ExaremeSettings, NodeSettings
+from federation.config.model import EXAREME_OVERLAY, ExaremeSettings, NodeSettings
 
 KEYSTORE_SERVICE = "exareme-keystore"
 KEYSTORE_PORT = 8500
 MASTER_SERVICE = "exareme-master"
-# Overlay address Exareme takes for itself (bootstrap.sh: `ifconfig | grep '10.20'`); the keystore
-# binds to its own. A swarm task also has a docker_gwbridge address, and Consul (since 0.6) refuses
-# to start with two private IPv4 addresses and no -bind ("Multiple private IPv4 addresses found";
-# hashicorp/consul#8436, #3790).
-EXAREME_OVERLAY = "10.20.0.0/16"
+# The keystore binds to its overlay address: a swarm task also has a docker_gwbridge address, and
+# Consul refuses to start with two private IPv4 addresses and no -bind.
 KEYSTORE_ARGS = [
     "agent",
     "-server",
@@ -73,13 +69,10 @@ def short_duration(seconds: float) -> str:
     return text
 
 
-# On failure, after 5 s, with no limit on the attempts. The 2018 compose files allowed 3 within
-# 120 s; but once a task's restarts are used up, swarmkit shuts the slot down for good
-# (moby vendor/github.com/moby/swarmkit/v2/manager/orchestrator/restart/restart.go
-# shouldRestart; nothing reconciles the slot until the service is updated), so a hospital whose
-# server rebooted or whose worker failed three times in a row would stay offline. Attempts and
-# window are sent as Docker stores "no limit" (0) and the provider reads it back (window "0s"):
-# left unset, the window reads back as "0s" and every later `pulumi up` would update it.
+# On failure, after 5 s, with no limit on the attempts: once a task's restarts are used up,
+# swarmkit shuts the slot down until the service is updated, so a hospital whose worker failed a
+# few times in a row would stay offline. Attempts and window are sent as Docker stores "no limit"
+# (0, window "0s"): left unset, the window reads back as "0s" and every `pulumi up` would update it.
 RESTART_POLICY = docker.ServiceTaskSpecRestartPolicyArgs(
     condition="on-failure",
     delay=short_duration(5),
@@ -103,7 +96,8 @@ def worker_service_name(alias: str) -> str:
 class ExaremeArgs:
     settings: ExaremeSettings
     leader: NodeSettings
-    followers: list[NodeSettings]
+    # Every node but the leader: each runs a worker.
+    non_leaders: list[NodeSettings]
     ldsm_passwords: dict[str, pulumi.Output[str]]
     network_id: pulumi.Output[str]
     provider: docker.Provider
@@ -130,20 +124,20 @@ class Exareme(pulumi.ComponentResource):
             **common,
             "MASTER_FLAG": "master",
             "NODE_NAME": leader.name,
-            "EXA_WORKERS_WAIT": str(len(args.followers)),
+            "EXA_WORKERS_WAIT": str(len(args.non_leaders)),
         }
         # Per node, the service whose task runs there: the master on the leader, else its worker.
-        self.tasks: dict[str, docker.Service] = {}
-        self.tasks[leader.name] = self._service(
+        self.services: dict[str, docker.Service] = {}
+        self.services[leader.name] = self._service(
             MASTER_SERVICE,
             node=leader,
             image=args.settings.image,
             env={**master_env, **self._raw_env(leader), **args.settings.env},
             published_port=args.settings.port,
         )
-        for node in args.followers:
+        for node in args.non_leaders:
             worker_env = {**common, "NODE_NAME": node.name}
-            self.tasks[node.name] = self._service(
+            self.services[node.name] = self._service(
                 worker_service_name(node.name),
                 node=node,
                 image=args.settings.image,

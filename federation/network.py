@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from federation.config import NetworkSettings
+from federation.config.model import NetworkSettings
 
 VXLAN_ID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from federation.config import PortalSettings
+from federation.config.model import PortalSettings
 
 PORTAL_CONTAINER = "mip-federation-portal"
 PORTAL_INTERNAL_PORT = 8080

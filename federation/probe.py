@@ -1,26 +1,13 @@
 """Data-plane proof: from every node, a short-lived container on the overlay reaches the leader's
 side (the keystore, `exareme-keystore:8500`, by its overlay DNS name and a TCP connection).
 
-The swarm's control plane (TCP 2377) can be healthy while the overlay carries nothing: gossip
-(TCP+UDP 7946), VXLAN (UDP 4789) and, on an encrypted overlay, ESP (IP protocol 50) are other
-ports. So after its join, the network and the Exareme services, every node runs
-`scripts/probe.sh` (a `probe-<node>` command over its own SSH connection): a container of the
-keystore image (already pinned in the stack; busybox's sh, nslookup and nc) resolves the keystore
-and connects to it, then is removed. It runs in the network namespace of the node's own Exareme
-task (the master on the leader; `--network container:<task>`), the very path Exareme uses, once
-that task runs; a node whose task does not run attaches the container to the (attachable) overlay
-instead. Attaching costs a round trip to the managers and an endpoint gossiped to every node, on
-attach and on removal: with all 30 probes of a 1+29 deploy attached, the federation worked 70 s
-after the deploy's start instead of 39 s without probes on the lab. The leader's probe runs first
-and waits for the keystore to answer; the others follow it. A failure fails `pulumi up`, naming the
-node, its address and the likely port; `python -m federation.doctor STACK --probe` runs the same
-script on every node and `scripts/probe_verdict.sh` on the leader, whose gossip peers tell a node
-the leader's gossip lost (7946) from one whose VXLAN packets are dropped (4789, or ESP).
-
-The probe runs when its node's command is created, not on every `up` (a second `up` stays all
-`same`), nor when the SSH access, the image or the script change (`ignore_changes`): it is the
-proof that an added node's overlay works. A failed probe is not stored, so the next `up` probes
-again; `python -m federation.doctor STACK --probe` proves it again on demand.
+A healthy control plane (TCP 2377) says nothing about the overlay: gossip (7946), VXLAN (UDP 4789)
+and ESP on an encrypted overlay are other ports. So each node runs `scripts/probe.sh` once, when it
+is added, in the network namespace of its own Exareme task (the path Exareme uses; attaching a
+container to the overlay instead costs every node a gossip round, so that is only the fallback).
+The leader's probe runs first: once the keystore answers there, a failure elsewhere is that
+node's own, and `pulumi up` fails naming the node and the likely port. The doctor's `--probe`
+runs the same script on demand.
 """
 
 from __future__ import annotations
@@ -31,7 +18,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_command import remote
 
-from federation.config import NetworkSettings, NodeSettings
+from federation.config.model import NetworkSettings, NodeSettings
 from federation.exareme import (
     KEYSTORE_PORT,
     KEYSTORE_SERVICE,
@@ -44,14 +31,13 @@ from federation.ssh import SshAccess
 TARGET = KEYSTORE_SERVICE
 PORT = KEYSTORE_PORT
 # Seconds a probe retries. The leader's waits for the keystore's task to start (its image may be
-# pulled first); the others start once it answers and their own task runs. A node that just
-# attached to the overlay learns the keystore's address by gossip within a few seconds, but at
-# 1+29 on the lab, under a load of 20-26, one took more than 30 s.
+# pulled first); a node that just attached to the overlay learns the keystore's address by gossip,
+# which on a loaded host can take tens of seconds.
 LEADER_DEADLINE = 120
 NODE_DEADLINE = 60
 # Seconds a deploy's probe waits for its node's Exareme task to run, to share its network
-# namespace: the services were just created, and a fresh host pulls and starts the task first (at
-# 1+29 on the lab the last task ran 25-45 s after its service). The doctor's probe does not wait.
+# namespace: the services were just created, and a fresh host pulls and starts the task first.
+# The doctor's probe does not wait.
 DEPLOY_TASK_WAIT = 120
 
 
@@ -121,7 +107,7 @@ def parse_verdict(stdout: str) -> dict[str, Verdict]:
 @dataclass(frozen=True)
 class ProbeArgs:
     leader: NodeSettings
-    followers: list[NodeSettings]
+    non_leaders: list[NodeSettings]
     ssh: SshAccess
     network: NetworkSettings
     image: str
@@ -130,10 +116,9 @@ class ProbeArgs:
     """Per node, what makes it a labelled member (its node command)."""
     overlay_ready: list[pulumi.Resource]
     """The network and the service the probe reaches (the keystore)."""
-    tasks: Mapping[str, pulumi.Resource]
+    services: Mapping[str, pulumi.Resource]
     """Per node, the Exareme service whose task the probe shares the network namespace of. Only
-    that one: depending on every service (the Exareme component) made N probes depend on N
-    services, a quadratic evaluation (16 ms per hospital at 500 against 8.5 at 30)."""
+    that one: depending on every service would make the evaluation quadratic in the nodes."""
 
 
 class DataPlaneProbe(pulumi.ComponentResource):
@@ -159,7 +144,7 @@ class DataPlaneProbe(pulumi.ComponentResource):
                     depends_on=[
                         args.node_ready[node.name],
                         *args.overlay_ready,
-                        args.tasks[node.name],
+                        args.services[node.name],
                         *after,
                     ],
                     # A proof made once, when the node is added: a new SSH user or key, an image
@@ -171,6 +156,6 @@ class DataPlaneProbe(pulumi.ComponentResource):
 
         first = probe(leader, [])
         self.probes = {leader.name: first}
-        for node in args.followers:
+        for node in args.non_leaders:
             self.probes[node.name] = probe(node, [first])
         self.register_outputs({})

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_docker as docker
 
-from federation.config import FederationConfig
+from federation.config.model import FederationConfig
 from federation.exareme import Exareme, ExaremeArgs
 from federation.network import FederationNetwork, NetworkArgs
 from federation.portal import Portal, PortalArgs
@@ -27,24 +26,24 @@ class Federation(pulumi.ComponentResource):
     ) -> None:
         super().__init__("mip-federation:index:Federation", name, None, opts)
         settings = config.settings
-        leader = config.leader
-        control = config.control_manager
+        leader = settings.leader
+        control = settings.control_manager
         ssh = SshAccess.from_config(config)
         child = pulumi.ResourceOptions(parent=self)
 
         # What each node's tasks (and its overlay probe) will run, pulled while the rest is set up.
         node_images = [settings.exareme.image, settings.exareme.keystore_image]
         leader_images = node_images + ([settings.portal.image] if settings.portal.enabled else [])
-        images = {node.name: node_images for node in config.followers}
+        images = {node.name: node_images for node in settings.non_leaders}
         images[leader.name] = leader_images
         swarm = Swarm(
             "swarm",
             SwarmArgs(
                 leader,
-                config.followers,
+                settings.non_leaders,
                 ssh,
                 control=control,
-                managers=config.managers,
+                managers=settings.managers,
                 token_rotation=settings.swarm.join_token_rotation,
                 autolock=settings.swarm.autolock,
                 images=images,
@@ -52,19 +51,14 @@ class Federation(pulumi.ComponentResource):
             child,
         )
         # The swarm's objects (network, services) through the control manager. One provider
-        # resource whatever the manager: a change of swarm.controlManager changes its host, which
-        # pulumi-docker's DiffConfig (the bridge's, no ForcesProviderReplace) makes an in-place
-        # update that keeps the provider's id, so no service is replaced (README: "Losing the
-        # lead manager"). Its name stays `leader-docker`: a rename would be a new provider.
-        leader_docker = docker.Provider(
-            "leader-docker",
-            host=ssh.docker_host(control),
-            ssh_opts=ssh.docker_ssh_opts(control),
-            opts=child,
-        )
+        # resource whatever the manager: a change of swarm.controlManager changes its host, an
+        # in-place update of the provider that keeps its id, so no service is replaced
+        # (docs/operations.md, "Losing the lead manager"). Its name stays `leader-docker`: a
+        # rename would be a new provider.
+        leader_docker = ssh.docker_provider("leader-docker", control, child)
         network = FederationNetwork(
             "network",
-            NetworkArgs(settings.network, leader_docker, swarm.nodes[leader.name]),
+            NetworkArgs(settings.network, leader_docker, swarm.node_labels[leader.name]),
             child,
         )
         exareme = Exareme(
@@ -72,11 +66,11 @@ class Federation(pulumi.ComponentResource):
             ExaremeArgs(
                 settings=settings.exareme,
                 leader=leader,
-                followers=config.followers,
+                non_leaders=settings.non_leaders,
                 ldsm_passwords=config.ldsm_passwords,
                 network_id=network.network_id,
                 provider=leader_docker,
-                node_ready=dict(swarm.nodes),
+                node_ready=dict(swarm.node_labels),
             ),
             child,
         )
@@ -85,13 +79,13 @@ class Federation(pulumi.ComponentResource):
             "probe",
             ProbeArgs(
                 leader=leader,
-                followers=config.followers,
+                non_leaders=settings.non_leaders,
                 ssh=ssh,
                 network=settings.network,
                 image=settings.exareme.keystore_image,
-                node_ready=dict(swarm.nodes),
+                node_ready=dict(swarm.node_labels),
                 overlay_ready=[network, exareme.keystore],
-                tasks=exareme.tasks,
+                services=exareme.services,
             ),
             child,
         )
@@ -106,19 +100,14 @@ class Federation(pulumi.ComponentResource):
         if settings.portal.enabled:
             # The portal is a container on the leader's own engine, outside the swarm: its
             # provider stays on the leader whichever manager controls the swarm.
-            portal_docker = docker.Provider(
-                "portal-docker",
-                host=ssh.docker_host(leader),
-                ssh_opts=ssh.docker_ssh_opts(leader),
-                opts=child,
-            )
+            portal_docker = ssh.docker_provider("portal-docker", leader, child)
             Portal(
                 "portal",
                 PortalArgs(settings.portal, self.exareme_url, portal_docker, exareme),
                 child,
             )
             self.portal_url = f"http://{host_port(leader.swarm_addr, settings.portal.port)}/"
-        self.nodes = [{"name": n.name, "role": n.role, "host": n.host} for n in config.nodes]
+        self.nodes = [{"name": n.name, "role": n.role, "host": n.host} for n in settings.nodes]
         self.register_outputs(
             {
                 "leaderAddress": self.leader_address,

@@ -4,12 +4,12 @@ join tokens (and their rotation) on the control manager."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_command import remote
 
-from federation.config import NodeSettings
+from federation.config.model import NodeSettings
 from federation.scripts import render
 from federation.ssh import SshAccess, host_port
 
@@ -21,25 +21,26 @@ AUTOLOCK = "swarm-autolock"
 @dataclass(frozen=True)
 class SwarmArgs:
     leader: NodeSettings
-    followers: list[NodeSettings]
+    # Every other node, in stack order: each joins the leader's swarm.
+    joining_nodes: list[NodeSettings]
     ssh: SshAccess
-    # The manager Pulumi talks to (node commands, tokens, autolock); by default the leader.
-    control: NodeSettings | None = None
+    # The manager Pulumi talks to (node commands, tokens, autolock).
+    control: NodeSettings
     # Every manager, in stack order: a join offers all of them.
-    managers: list[NodeSettings] = field(default_factory=list)
+    managers: list[NodeSettings]
     # swarm.joinTokenRotation: each change rotates both join tokens.
-    token_rotation: str | None = None
+    token_rotation: str | None
     # swarm.autolock: None leaves autolock alone (and turns it off when the key is removed).
-    autolock: bool | None = None
+    autolock: bool | None
     # Node name -> the images its tasks will run: its init or join pulls them in the background.
     # Both run once per node and ignore later changes to their script (`ignore_changes`), so an
     # image bump or a new manager never runs them again (a service update pulls its new image).
-    images: dict[str, list[str]] = field(default_factory=dict)
+    images: dict[str, list[str]]
 
 
 def manager_addrs(control: NodeSettings, managers: list[NodeSettings]) -> list[str]:
     """Every manager's swarm address, the control manager's first: Docker's SwarmJoin dials
-    only RemoteAddrs[0] (moby daemon/cluster/swarm.go Join), and learns the others from it."""
+    only RemoteAddrs[0], and learns the others from it."""
     ordered = [control, *(m for m in managers if m.name != control.name)]
     return [host_port(m.swarm_addr, SWARM_PORT) for m in ordered]
 
@@ -59,7 +60,7 @@ def join_request(node: NodeSettings, remote_addrs: list[str], token: str) -> str
 class Swarm(pulumi.ComponentResource):
     """The federation swarm.
 
-    `nodes[alias]` is the command on the control manager that gives that node its role and
+    `node_labels[alias]` is the command on the control manager that gives that node its role and
     `name` label: anything placed on a node depends on it. Its delete drains and removes the
     node, and the join's delete (which runs after it) makes the host leave.
 
@@ -71,7 +72,7 @@ class Swarm(pulumi.ComponentResource):
     """
 
     swarm_id: pulumi.Output[str]
-    nodes: dict[str, remote.Command]
+    node_labels: dict[str, remote.Command]
     unlock_key: pulumi.Output[str] | None
 
     def __init__(
@@ -79,8 +80,7 @@ class Swarm(pulumi.ComponentResource):
     ) -> None:
         super().__init__("mip-federation:index:Swarm", name, None, opts)
         leader, ssh = args.leader, args.ssh
-        control = args.control or leader
-        managers = args.managers or [leader]
+        control, managers = args.control, args.managers
 
         init = remote.Command(
             "swarm-init",
@@ -93,8 +93,8 @@ class Swarm(pulumi.ComponentResource):
             ),
             delete=render("leave", NODE=leader.name),
             logging=remote.Logging.NONE,
-            # Secret although it now holds only ids: on stacks created before, it holds the
-            # join tokens, and a create that never runs again never rewrites it.
+            # Secret although the script prints only ids: an older stack's stored stdout holds
+            # the join tokens, and a create that never runs again never rewrites it.
             opts=pulumi.ResourceOptions(
                 parent=self, additional_secret_outputs=["stdout"], ignore_changes=["create"]
             ),
@@ -127,7 +127,7 @@ class Swarm(pulumi.ComponentResource):
         # in stack order, so switching swarm.controlManager changes no join's command.
         addrs = manager_addrs(control, managers)
         addr_list = " ".join(host_port(m.swarm_addr, SWARM_PORT) for m in managers)
-        for node in args.followers:
+        for node in args.joining_nodes:
             request = tokens[node.role].apply(
                 lambda token, n=node: join_request(n, addrs, token)  # type: ignore[misc]
             )
@@ -146,9 +146,9 @@ class Swarm(pulumi.ComponentResource):
             )
             node_ids[node.name] = join.stdout.apply(str.strip)
 
-        self.nodes = {
+        self.node_labels = {
             node.name: self._node_command(node, node_ids[node.name], leader, control, ssh)
-            for node in [leader, *args.followers]
+            for node in [leader, *args.joining_nodes]
         }
 
         self.unlock_key = (
@@ -170,7 +170,7 @@ class Swarm(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 additional_secret_outputs=["stdout"],
-                depends_on=list(self.nodes.values()),
+                depends_on=list(self.node_labels.values()),
             ),
         )
         if not enable:

@@ -4,7 +4,7 @@ The policies live in guardrails/ so they can be tested without the engine; this 
 them to the Pulumi CLI (constructing a PolicyPack starts the analyzer and never returns).
 """
 
-from guardrails import POLICIES
+from guardrails.policies import POLICIES
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 PolicyPack(

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from federation.config import is_strict
+from federation.config import is_prod
 from federation.plan import (
     MAIN,
     ROOT,
@@ -152,6 +152,6 @@ def load_stack_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     # operator sets it (federation.plan does the same with stand-ins).
     if "sshPrivateKey" not in secret and "privateKeyFile" not in (plain.get("ssh") or {}):
         secret["sshPrivateKey"] = TEST_PRIVATE_KEY
-    if is_strict(stack_name(path)) and "ldsmPasswords" not in secret:
+    if is_prod(stack_name(path)) and "ldsmPasswords" not in secret:
         secret["ldsmPasswords"] = {n["name"]: f"pw-{n['name']}" for n in plain.get("nodes", [])}
     return plain, secret

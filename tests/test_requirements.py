@@ -80,7 +80,7 @@ def program_modules() -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
             for name in names:
-                if name.split(".")[0] != "federation":
+                if name.split(".")[0] not in ("federation", "policy"):
                     external.add(name.split(".")[0])
                     continue
                 module = ROOT.joinpath(*name.split("."))

@@ -13,8 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from federation.config import StackSettings
-from federation.doctor.compare import compare, leader_of, ordered_nodes, probe_rows
+from federation.config.model import StackSettings
+from federation.doctor.compare import compare, ordered_nodes, probe_rows
 from federation.doctor.hosts import (
     ask_host,
     is_manager,
@@ -61,7 +61,7 @@ def diagnose(
         opened = _parallel(_open, connections)
         failure = opened[0]
         if failure is not None:
-            role = "leader" if control is leader_of(settings) else "control manager"
+            role = "leader" if control is settings.leader else "control manager"
             raise DoctorError(f"cannot read the swarm from the {role}: {failure}")
 
         def read(index: int) -> Live | HostReport:
@@ -75,7 +75,7 @@ def diagnose(
         found = _parallel(read, list(range(len(nodes))))
         live = found[0]
         assert isinstance(live, Live)
-        leader = next(index for index, node in enumerate(nodes) if node is leader_of(settings))
+        leader = next(index for index, node in enumerate(nodes) if node is settings.leader)
         live = _with_portal(live, connections[leader], opened[leader])
         reports = {
             node.name: report
@@ -107,7 +107,7 @@ def _probe(
     deadline: int,
 ) -> list[Row]:
     """The data-plane probe on every reachable node at once, then the verdict on the leader."""
-    leader = leader_of(settings)
+    leader = settings.leader
     reachable = [c for c, failure in zip(connections, opened, strict=True) if failure is None]
     skipped = {
         c.node.name: f"host {failure.reason}"

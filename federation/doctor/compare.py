@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from federation.config import IMAGE_RE, NodeSettings, StackSettings
+from federation.config.images import IMAGE_RE
+from federation.config.model import NodeSettings, StackSettings
 from federation.doctor.hosts import is_manager
 from federation.doctor.model import (
     LOCKED_FIX,
@@ -83,30 +84,10 @@ def match_nodes(
     return matched
 
 
-def leader_of(settings: StackSettings) -> NodeSettings:
-    """The first manager: the keystore and the master run there."""
-    return next(n for n in settings.nodes if n.role == "manager")
-
-
-def control_of(settings: StackSettings) -> NodeSettings:
-    """The manager the doctor reads the swarm from: swarm.controlManager, else the leader."""
-    name = settings.swarm.control_manager
-    if name is None:
-        return leader_of(settings)
-    return next(n for n in settings.nodes if n.name == name)
-
-
 def ordered_nodes(settings: StackSettings) -> list[NodeSettings]:
     """The control manager first, then the other nodes in stack order."""
-    control = control_of(settings)
+    control = settings.control_manager
     return [control, *(n for n in settings.nodes if n is not control)]
-
-
-def needs_probe(settings: StackSettings, live: Live) -> list[NodeSettings]:
-    """The nodes, other than the control manager, it sees missing or not ready."""
-    nodes = ordered_nodes(settings)
-    matched = match_nodes(nodes, live.nodes, live.swarm.get("NodeID"))
-    return [n for n in nodes[1:] if n.name not in matched or _state(matched[n.name]) != "ready"]
 
 
 IN_SWARM = "active, in this swarm"
@@ -291,7 +272,7 @@ def _service_rows(
     live: Live,
     matched: dict[str, dict[str, Any]],
 ) -> list[Row]:
-    leader = leader_of(settings)
+    leader = settings.leader
     exareme = settings.exareme
     expected = [
         (KEYSTORE_SERVICE, leader, exareme.keystore_image),
@@ -371,7 +352,7 @@ def compare(
     """Every check, in a fixed order: swarm, nodes (the control manager first, then stack order,
     then extra nodes; each with what the node itself says, where `reports` has it), network,
     services (keystore, master, workers in stack order, then extra services), portal."""
-    control = control_of(settings)
+    control = settings.control_manager
     swarm = live.swarm
     state = str(swarm.get("LocalNodeState", "unknown"))
     actual = (
@@ -379,7 +360,7 @@ def compare(
         if state == "active"
         else state
     )
-    role = "leader" if control is leader_of(settings) else "control manager"
+    role = "leader" if control is settings.leader else "control manager"
     fix = LOCKED_FIX if state == "locked" else ""
     rows = [row("swarm", f"{control.name} ({role})", "active, manager", actual, fix=fix)]
     if not is_manager(swarm):

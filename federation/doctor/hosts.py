@@ -6,9 +6,9 @@ import json
 import shlex
 from typing import Any
 
-from federation.config import NodeSettings, StackSettings
+from federation.config.model import NodeSettings, StackSettings
 from federation.doctor.model import DoctorError, HostReport, Live
-from federation.doctor.ssh import Access, Connection, SshError, connect
+from federation.doctor.ssh import Connection, SshError
 from federation.portal import PORTAL_CONTAINER
 from federation.probe import Verdict, parse_verdict, probe_script, verdict_script
 
@@ -104,15 +104,6 @@ def ask_host(connection: Connection, user: str) -> HostReport:
 
 def unreachable(error: SshError) -> HostReport:
     return HostReport(f"host: {error.reason}", refused=error.refused)
-
-
-def probe(node: NodeSettings, access: Access) -> HostReport:
-    """Ask a host over a connection of its own (see ask_host)."""
-    try:
-        with connect(node, access) as connection:
-            return ask_host(connection, access.ssh.user)
-    except SshError as error:
-        return unreachable(error)
 
 
 # --- the data-plane probe (--probe) -----------------------------------------------------------

@@ -35,7 +35,7 @@ SERVICE_FIX = (
     "replacement or pulumi destroy fails on it until the state is refreshed"
 )
 # A manager with autolock on starts locked after a restart (`docker swarm unlock`, key on stdin).
-LOCKED_FIX = "unlock it: see README"
+LOCKED_FIX = "unlock it: see docs/operations.md, Autolock"
 OBJECT_FIX = f"deleted by hand? {RECREATE_FIX}; plain pulumi up does not notice it is gone"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import paramiko
 
-from federation.config import NodeSettings, SshSettings
+from federation.config.model import NodeSettings, SshSettings
 from federation.ssh import host_port
 
 DEFAULT_TIMEOUT = 10.0

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import yaml
 
-from federation.config import NAMESPACE, is_strict
+from federation.config import NAMESPACE, is_prod
 from federation.plan.harness import ROOT
 from federation.stackfile import config_text, read_stack_file
 
@@ -77,7 +77,7 @@ def _unset_secrets(document: dict[str, Any], key_file: str | None, stack: str) -
     if f"{NAMESPACE}:sshPrivateKey" not in document and key_file is None:
         stand_ins["sshPrivateKey"] = SECRET
     nodes = document.get(f"{NAMESPACE}:nodes")
-    wants_passwords = is_strict(stack) and f"{NAMESPACE}:ldsmPasswords" not in document
+    wants_passwords = is_prod(stack) and f"{NAMESPACE}:ldsmPasswords" not in document
     if wants_passwords and isinstance(nodes, list):
         names = [n["name"] for n in nodes if isinstance(n, dict) and isinstance(n.get("name"), str)]
         if names:

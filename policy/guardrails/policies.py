@@ -26,7 +26,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import rules
+from . import rules, stacks
 
 PROD_STACKS_SCHEMA = PolicyConfigSchema(
     properties={
@@ -64,8 +64,10 @@ def _read(container: Any, key: Any) -> Any:
     return plain(value)
 
 
-def is_prod(args: ResourceValidationArgs | StackValidationArgs, urn: str) -> bool:
-    return rules.is_prod(rules.stack_of(urn), (args.get_config() or {}).get("prodStacks"))
+def in_prod(args: ResourceValidationArgs | StackValidationArgs, urn: str) -> bool:
+    """Whether the resource at `urn` is in a prod stack (stacks.is_prod, with `prodStacks`)."""
+    prod_stacks = (args.get_config() or {}).get("prodStacks") or ()
+    return stacks.is_prod(rules.stack_of(urn), prod_stacks)
 
 
 def prod_only(check: Callable[[str, rules.Props], list[str]]) -> Check:
@@ -88,7 +90,7 @@ def pinned_images(typ: str, props: rules.Props, prod: bool) -> list[str]:
 
 def resource_validation(check: Check) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        prod = is_prod(args, args.urn)
+        prod = in_prod(args, args.urn)
         for problem in check(args.resource_type, plain(args.props), prod):
             report_violation(f"{args.name}: {problem}", None)
 

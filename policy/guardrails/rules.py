@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 
@@ -53,11 +53,6 @@ def get(props: Any, *path: str) -> Any:
 def stack_of(urn: str) -> str:
     """The stack name in a URN: urn:pulumi:<stack>::<project>::<type>::<name>."""
     return urn.removeprefix("urn:pulumi:").split("::", 1)[0]
-
-
-def is_prod(stack: str, prod_stacks: Sequence[str] | None = None) -> bool:
-    """`prod` and `prod-*` (the program's own rule), or the stacks listed in `prodStacks`."""
-    return stack == "prod" or stack.startswith("prod-") or stack in (prod_stacks or ())
 
 
 # --- overlay network encryption ---------------------------------------------------------------

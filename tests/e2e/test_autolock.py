@@ -41,7 +41,7 @@ def show_secret_output(federation: Federation, name: str) -> Any:
 
 
 def unlock_over_ssh(federation: Federation, index: int, key: str) -> subprocess.CompletedProcess:
-    """The README's command: pulumi stack output --show-secrets swarmUnlockKey |
+    """docs/operations.md's command: pulumi stack output --show-secrets swarmUnlockKey |
     ssh USER@HOST docker swarm unlock (the key on stdin, never in argv)."""
     lab = federation.lab
     command = [

@@ -178,9 +178,10 @@ def test_losing_the_first_manager_then_managing_through_the_second(federation7):
 FOUR = ["chuv", "hug", "bern", "zurich"]  # 3 managers, 1 worker
 
 
-def test_lost_quorum_recovered_with_force_new_cluster_as_the_readme_says(federation7):
-    """README "Recovering from a lost quorum", step by step, with the lost managers' hosts
-    coming back later (so that their `docker swarm leave` can run when they leave the stack)."""
+def test_lost_quorum_recovered_with_force_new_cluster_as_the_runbook_says(federation7):
+    """docs/operations.md, "Recovering from a lost quorum", step by step, with the lost managers'
+    hosts coming back later (so that their `docker swarm leave` can run when they leave the
+    stack)."""
     federation = federation7
     lab = federation.lab
     hosts = {i: lab.host(i) for i in range(1, 5)}

@@ -652,28 +652,31 @@ def three_managers() -> dict[str, Any]:
     return raw
 
 
-def federation_config(raw: dict[str, Any]) -> Any:
-    from federation.config import FederationConfig
-
-    settings = validate(raw, "test", {"sshPrivateKey"})
-    return FederationConfig("test", settings, None, {})  # type: ignore[arg-type]
-
-
 def test_swarm_defaults_control_manager_is_the_first_manager():
-    config = federation_config(three_managers())
-    assert config.settings.swarm.join_token_rotation is None
-    assert config.settings.swarm.autolock is None
-    assert config.control_manager.name == "chuv" == config.leader.name
-    assert [n.name for n in config.managers] == ["chuv", "bale", "vaud"]
+    settings = validate(three_managers(), "test", {"sshPrivateKey"})
+    assert settings.swarm.join_token_rotation is None
+    assert settings.swarm.autolock is None
+    assert settings.control_manager.name == "chuv" == settings.leader.name
+    assert [n.name for n in settings.managers] == ["chuv", "bale", "vaud"]
+    assert [n.name for n in settings.non_leaders] == ["bale", "vaud", "hug", "bern"]
+
+
+def test_the_leader_is_the_first_manager_wherever_it_is_listed():
+    raw = valid()
+    raw["nodes"][0]["role"] = "worker"
+    raw["nodes"][1]["role"] = "manager"
+    settings = validate(raw, "test", {"sshPrivateKey"})
+    assert settings.leader.name == "hug" == settings.control_manager.name
+    assert [n.name for n in settings.non_leaders] == ["chuv", "bern"]
 
 
 def test_control_manager_names_another_manager():
     raw = three_managers()
     raw["swarm"] = {"controlManager": "bale", "joinTokenRotation": "2026-12-01", "autolock": True}
-    config = federation_config(raw)
-    assert config.control_manager.name == "bale" and config.leader.name == "chuv"
-    assert config.settings.swarm.join_token_rotation == "2026-12-01"
-    assert config.settings.swarm.autolock is True
+    settings = validate(raw, "test", {"sshPrivateKey"})
+    assert settings.control_manager.name == "bale" and settings.leader.name == "chuv"
+    assert settings.swarm.join_token_rotation == "2026-12-01"
+    assert settings.swarm.autolock is True
 
 
 def test_control_manager_naming_a_worker_is_refused():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from federation.config import NetworkSettings, NodeSettings
+from federation.config.model import NetworkSettings, NodeSettings
 from federation.probe import parse_verdict, probe_script, verdict_script
 
 LEADER = NodeSettings(name="chuv", host="127.0.0.1", role="manager")

@@ -13,13 +13,14 @@ import yaml
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from policy.guardrails import POLICIES, rules
+from policy.guardrails import rules
 from policy.guardrails.policies import (
     ENCRYPTED_OVERLAY,
     HOST_KEY_CHECKING,
     NO_SECRETS_IN_COMMANDS,
     ODD_MANAGERS,
     PINNED_IMAGES,
+    POLICIES,
     plain,
 )
 from tests.policy.analyzer import violations
@@ -77,7 +78,7 @@ def test_pack_files_serve_the_policies_with_pinned_sdks():
     imports = {
         (n.module, a.name) for n in ast.walk(main) if isinstance(n, ast.ImportFrom) for a in n.names
     }
-    assert ("guardrails", "POLICIES") in imports
+    assert ("guardrails.policies", "POLICIES") in imports
     calls = [
         n
         for n in ast.walk(main)

@@ -7,7 +7,8 @@ import copy
 from typing import Any
 
 from federation import doctor
-from federation.config import StackSettings, validate
+from federation.config.model import StackSettings
+from federation.config.validation import validate
 from federation.doctor import HostReport, Live, Row
 
 NODES = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -77,36 +76,22 @@ def test_read_live_stops_at_a_leader_that_is_not_a_manager_and_fails_on_docker_e
         ),
     ],
 )
-def test_probe_reports_what_the_host_says(monkeypatch, answer, note):
-    @contextmanager
-    def fake_connect(node, access):
-        yield FakeConnection({doctor.SWARM_COMMAND: answer})
-
-    monkeypatch.setattr(hosts, "connect", fake_connect)
-    stack = settings(ssh={"user": "mipadmin"})
-    assert doctor.probe(stack.nodes[1], Access(stack.ssh, None)).note == note
+def test_a_host_reports_what_it_says_about_itself(answer, note):
+    connection = FakeConnection({doctor.SWARM_COMMAND: answer})
+    assert doctor.ask_host(connection, "mipadmin").note == note  # type: ignore[arg-type]
 
 
-def test_unreachable_or_untrusted_host_in_a_probe_and_unreachable_leader(monkeypatch):
+def test_an_unreachable_or_untrusted_host_and_an_unreachable_leader(monkeypatch):
     error = SshError("hug (198.51.100.21:22)", "host key mismatch: ...", refused=True)
-
-    @contextmanager
-    def failing_connect(node, access):
-        raise error
-        yield
 
     def failing_open(self):
         raise error
 
-    monkeypatch.setattr(hosts, "connect", failing_connect)
     monkeypatch.setattr(cli.Connection, "open", failing_open)
+    assert hosts.unreachable(error) == HostReport("host: host key mismatch: ...", refused=True)
     stack = settings()
-    access = Access(stack.ssh, None)
-    assert doctor.probe(stack.nodes[1], access) == HostReport(
-        "host: host key mismatch: ...", refused=True
-    )
     with pytest.raises(DoctorError, match=r"leader: hug \(198.51.100.21:22\): host key mismatch"):
-        doctor.diagnose(stack, access)
+        doctor.diagnose(stack, Access(stack.ssh, None))
 
 
 class FakeHosts:
