@@ -6,12 +6,14 @@ Services use DNS round-robin endpoints: each runs one task, and the keystore is 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
 
 from federation.config.model import EXAREME_OVERLAY, ExaremeSettings, NodeSettings
+from federation.scripts import render
 
 KEYSTORE_SERVICE = "exareme-keystore"
 KEYSTORE_PORT = 8500
@@ -87,9 +89,28 @@ IGNORE_CHANGES = ["taskSpec.placement.platforms"]
 
 STOP_GRACE_PERIOD = "5s"
 
+# Each node's LDSM password is a swarm secret mounted into that node's Exareme task only (root
+# may read it; a relative name lands under /run/secrets). The task's command reads it into
+# RAWPASSWORD and execs the image's own start, so no service env or container config holds it.
+LDSM_FILE_NAME = "ldsm-password"
+LDSM_FILE_MODE = 0o400
+START_COMMAND = [
+    "/bin/sh",
+    "-c",
+    render("exareme_start", PASSWORD_FILE=f"/run/secrets/{LDSM_FILE_NAME}"),
+]
+
 
 def worker_service_name(alias: str) -> str:
     return f"exareme-worker-{alias}"
+
+
+def password_secret_name(alias: str) -> str:
+    """The Pulumi name of a node's password secret. The provider auto-names the swarm secret
+    `<this>-<7 random hex>` and draws a new suffix when a password change replaces it: swarm
+    secrets are immutable, and the new one is created (and the service moved to it) before the
+    old one is removed. The name says nothing about the password."""
+    return f"ldsm-{alias}"
 
 
 @dataclass(frozen=True)
@@ -134,6 +155,7 @@ class Exareme(pulumi.ComponentResource):
             image=args.settings.image,
             env={**master_env, **self._raw_env(leader), **args.settings.env},
             published_port=args.settings.port,
+            password=self._password_secret(leader),
         )
         for node in args.non_leaders:
             worker_env = {**common, "NODE_NAME": node.name}
@@ -142,21 +164,29 @@ class Exareme(pulumi.ComponentResource):
                 node=node,
                 image=args.settings.image,
                 env={**worker_env, **self._raw_env(node), **args.settings.env},
+                password=self._password_secret(node),
             )
         self.register_outputs({})
 
+    def _password_secret(self, node: NodeSettings) -> docker.Secret:
+        """The node's LDSM password as a swarm secret (empty only in a preview that has none:
+        load_config refuses that for `pulumi up`)."""
+        password = self._args.ldsm_passwords.get(node.name, pulumi.Output.secret(""))
+        return docker.Secret(
+            password_secret_name(node.name),
+            data=password.apply(lambda text: base64.b64encode(text.encode()).decode()),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=self._args.provider,
+                depends_on=[self._args.node_ready[node.name]],
+            ),
+        )
+
     def _raw_env(self, node: NodeSettings) -> dict[str, pulumi.Input[str]]:
+        """RAW* but RAWPASSWORD, which START_COMMAND reads from the node's secret."""
         ldsm = node.ldsm
-        password = self._args.ldsm_passwords.get(node.name)
-        if password is None:
-            pulumi.log.warn(
-                f"ldsmPasswords.{node.name}: not set; RAWPASSWORD will be empty, and the "
-                "Exareme image exits at start without it "
-                f"(pulumi config set --secret --path 'ldsmPasswords.{node.name}' ...)"
-            )
         return {
             "RAWUSERNAME": ldsm.user,
-            "RAWPASSWORD": password if password is not None else "",
             "RAWHOST": ldsm.host or node.swarm_addr,
             "RAWPORT": str(ldsm.port),
             "RAWDB": ldsm.database,
@@ -174,6 +204,7 @@ class Exareme(pulumi.ComponentResource):
         env: dict[str, pulumi.Input[str]],
         container_args: list[str] | None = None,
         published_port: int | None = None,
+        password: docker.Secret | None = None,
     ) -> docker.Service:
         args = self._args
         ports = (
@@ -209,6 +240,19 @@ class Exareme(pulumi.ComponentResource):
                     image=image,
                     env=env,
                     args=container_args,
+                    commands=START_COMMAND if password is not None else None,
+                    secrets=(
+                        [
+                            docker.ServiceTaskSpecContainerSpecSecretArgs(
+                                secret_id=password.id,
+                                secret_name=password.name,
+                                file_name=LDSM_FILE_NAME,
+                                file_mode=LDSM_FILE_MODE,
+                            )
+                        ]
+                        if password is not None
+                        else None
+                    ),
                     # With a grace period the provider's delete waits (up to it) for the task's
                     # containers on the leader and removes them; without it the leader's copy of
                     # a replaced network outlives its delete, and the new one's create fails

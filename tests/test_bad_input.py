@@ -14,6 +14,7 @@ from tests.conftest import VALID_NODES, VALID_SECRETS
 from tests.program import Evaluation, evaluate
 
 Config = dict[str, Any]
+NAMES = [n["name"] for n in VALID_NODES]
 
 
 def base() -> tuple[Config, Config]:
@@ -141,9 +142,22 @@ CASES: list[tuple[str, Callable[[Config, Config], None], list[str]]] = [
     ("passwords in plain text", plain_passwords, ["ldsmPasswords"]),
     (
         "password for unknown node",
-        secret("ldsmPasswords", {"hug": "x", "geneva": "y"}),
+        secret("ldsmPasswords", {**VALID_SECRETS["ldsmPasswords"], "geneva": "y"}),
         ["ldsmPasswords.geneva"],
     ),
+    (
+        "password missing",
+        secret(
+            "ldsmPasswords", {k: v for k, v in VALID_SECRETS["ldsmPasswords"].items() if k != "hug"}
+        ),
+        ["ldsmPasswords.hug"],
+    ),
+    (
+        "password empty",
+        secret("ldsmPasswords", {**VALID_SECRETS["ldsmPasswords"], "chuv": ""}),
+        ["ldsmPasswords.chuv"],
+    ),
+    ("no passwords", secret("ldsmPasswords", None), [f"ldsmPasswords.{n}" for n in NAMES]),
     ("reserved env", key("exareme", {"env": {"NODE_NAME": "x"}}), ["exareme.env"]),
     ("bad host key", node(1, hostKey="ssh-dss AAAA"), ["nodes[1].hostKey"]),
     ("bad ssh user", key("ssh", {"user": "root; id"}), ["ssh.user"]),

@@ -105,7 +105,7 @@ def load_config() -> FederationConfig:
     stack = pulumi.get_stack()
     raw = read_raw()
     preview = pulumi.runtime.is_dry_run()
-    settings = validate(raw, stack, secret_keys_of(raw), preview=preview)
+    settings = validate(raw, stack, secret_keys_of(raw), preview=preview, passwords=True)
     return FederationConfig(
         stack=stack,
         settings=settings,

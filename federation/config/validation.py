@@ -222,9 +222,12 @@ NO_KEY_SOURCE = (
 )
 
 
-def _secret_checks(parsed: _Parsed, secret_keys: set[str], preview: bool = False) -> list[str]:
+def _secret_checks(
+    parsed: _Parsed, secret_keys: set[str], preview: bool = False, passwords: bool = False
+) -> list[str]:
     """Key source and secrets. During a preview, what `pulumi up` needs but a preview does not (the
-    SSH key, its file) is reported as a warning; `pulumi up` fails on it."""
+    SSH key, its file, with `passwords` the LDSM passwords) is reported as a warning; `pulumi up`
+    fails on it."""
     problems: list[str] = []
     raw = parsed.raw
     has_file = parsed.ssh is not None and parsed.ssh.private_key_file is not None
@@ -253,16 +256,37 @@ def _secret_checks(parsed: _Parsed, secret_keys: set[str], preview: bool = False
                 f"{key}: is stored in plain text; remove it and set it again with "
                 f"pulumi config set --secret {key} ..."
             )
-    passwords = raw.get("ldsmPasswords")
+    given = raw.get("ldsmPasswords")
     nodes_valid = bool(parsed.nodes) and all(n is not None for n in parsed.nodes)
-    if isinstance(passwords, dict) and nodes_valid:
+    if isinstance(given, dict) and nodes_valid:
         names = {n.get("name") for n in raw["nodes"] if isinstance(n, dict)}
-        for alias in passwords:
+        for alias in given:
             if alias not in names:
                 problems.append(
                     f"ldsmPasswords.{alias}: no node is named {alias!r}; "
                     "remove the entry or fix the name to match nodes[].name"
                 )
+    if passwords and nodes_valid:
+        problems += _missing_passwords(raw, given, preview)
+    return problems
+
+
+def _missing_passwords(raw: dict[str, Any], passwords: Any, preview: bool) -> list[str]:
+    """Every node runs an Exareme task (the master on the leader, else a worker), and the image
+    exits at start without its RAWPASSWORD: `pulumi up` refuses a node without one."""
+    given = passwords if isinstance(passwords, dict) else {}
+    problems = []
+    for name in (n.get("name") for n in raw["nodes"] if isinstance(n, dict)):
+        if given.get(name):
+            continue
+        message = (
+            f"ldsmPasswords.{name}: not set or empty; node {name}'s Exareme exits at start "
+            f"without it: pulumi config set --secret --path 'ldsmPasswords.{name}' PASSWORD"
+        )
+        if preview:
+            pulumi.log.warn(f"{message} (pulumi up will fail until it is set)")
+        else:
+            problems.append(message)
     return problems
 
 
@@ -322,18 +346,24 @@ def _service_checks(parsed: _Parsed, stack: str) -> list[str]:
 
 
 def validate(
-    raw: dict[str, Any], stack: str, secret_keys: set[str], preview: bool = False
+    raw: dict[str, Any],
+    stack: str,
+    secret_keys: set[str],
+    preview: bool = False,
+    passwords: bool = False,
 ) -> StackSettings:
     """Validate raw config values (keys without namespace); raise ConfigError with every problem.
 
-    With `preview`, what only `pulumi up` needs (the SSH key) is a warning, not a problem.
+    With `passwords` (the program; the doctor reads stack files without them), every node needs
+    its LDSM password. With `preview`, what only `pulumi up` needs (the SSH key, the passwords)
+    is a warning, not a problem.
     """
     parsed, problems = _parse_fields(raw)
     ssh_port = parsed.ssh.port if parsed.ssh is not None else 22
     if isinstance(raw.get("nodes"), list):
         problems += _node_checks(parsed.nodes, ssh_port)
         problems += _swarm_checks(parsed)
-    problems += _secret_checks(parsed, secret_keys, preview)
+    problems += _secret_checks(parsed, secret_keys, preview, passwords)
     problems += _service_checks(parsed, stack)
     if problems:
         raise ConfigError(problems)

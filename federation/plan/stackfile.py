@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import yaml
 
-from federation.config import NAMESPACE, is_prod
+from federation.config import NAMESPACE
 from federation.plan.harness import ROOT
 from federation.stackfile import config_text, read_stack_file
 
@@ -62,22 +62,22 @@ def read_stack_inputs(path: Path, project: str) -> StackInputs:
             key_file = value.get("privateKeyFile")
         config[full_key] = config_text(value)
     unset = []
-    for key, stand_in in _unset_secrets(file.config, key_file, file.stack).items():
+    for key, stand_in in _unset_secrets(file.config, key_file).items():
         unset.append(key)
         config[f"{NAMESPACE}:{key}"] = config_text(stand_in)
         secret_keys.append(f"{NAMESPACE}:{key}")
     return StackInputs(file.stack, path, project, config, sorted(secret_keys), key_file, unset)
 
 
-def _unset_secrets(document: dict[str, Any], key_file: str | None, stack: str) -> dict[str, Any]:
+def _unset_secrets(document: dict[str, Any], key_file: str | None) -> dict[str, Any]:
     """Stand-ins (SECRET) for the secrets a stack file leaves to `pulumi config set --secret`
-    before the first `pulumi up`: the SSH key (when no ssh.privateKeyFile), and in a prod stack
-    the LDSM passwords (elsewhere, as in the lab, they may stay unset)."""
+    before the first `pulumi up`: the SSH key (when no ssh.privateKeyFile) and the LDSM
+    passwords (`pulumi up` refuses a node without one)."""
     stand_ins: dict[str, Any] = {}
     if f"{NAMESPACE}:sshPrivateKey" not in document and key_file is None:
         stand_ins["sshPrivateKey"] = SECRET
     nodes = document.get(f"{NAMESPACE}:nodes")
-    wants_passwords = is_prod(stack) and f"{NAMESPACE}:ldsmPasswords" not in document
+    wants_passwords = f"{NAMESPACE}:ldsmPasswords" not in document
     if wants_passwords and isinstance(nodes, list):
         names = [n["name"] for n in nodes if isinstance(n, dict) and isinstance(n.get("name"), str)]
         if names:

@@ -615,13 +615,18 @@ def test_program_treats_the_declared_defaults_as_not_set(config):
     assert not [line for line in logs(ev) if "plain text" in line]
     with pytest.raises(ConfigError) as caught:
         evaluate(key_file_stack, {})
-    assert caught.value.problems == [
+    names = [n["name"] for n in config["nodes"]]
+    assert caught.value.problems[0] == (
         "ssh.privateKeyFile: set exactly one of ssh.privateKeyFile or the secret sshPrivateKey "
         "(pulumi config set --secret sshPrivateKey < KEYFILE)"
+    )
+    assert [p.split(":")[0] for p in caught.value.problems[1:]] == [
+        f"ldsmPasswords.{name}" for name in names
     ]
-    # With the key set as a secret, the default-valued keys give the built-in defaults.
-    with_key = {k: v for k, v in plain.items() if k != "sshPrivateKey"}
-    ev = evaluate(with_key, {"sshPrivateKey": TEST_PRIVATE_KEY})
+    # With the secrets set, the default-valued keys give the built-in defaults.
+    with_key = {k: v for k, v in plain.items() if k not in secret_defaults}
+    passwords = {name: f"pw-{name}" for name in names}
+    ev = evaluate(with_key, {"sshPrivateKey": TEST_PRIVATE_KEY, "ldsmPasswords": passwords})
     network = ev.named("overlay-network").plain
     assert network["ipamConfigs"][0]["subnet"] == "10.20.30.0/24"
 

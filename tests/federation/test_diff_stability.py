@@ -26,6 +26,7 @@ from tests.program import ROOT, TEST_PRIVATE_KEY, evaluate, load_stack_file
 
 COMMAND = "command:remote:Command"
 SERVICE = "docker:index/service:Service"
+SECRET = "docker:index/secret:Secret"
 PROVIDER = "pulumi:providers:docker"
 Key = tuple[str, str]
 
@@ -123,6 +124,7 @@ def node_resources(alias: str) -> set[Key]:
         (COMMAND, f"node-{alias}"),
         (COMMAND, f"probe-{alias}"),
         (SERVICE, f"exareme-worker-{alias}"),
+        (SECRET, f"ldsm-{alias}"),
     }
 
 
@@ -258,6 +260,27 @@ def test_moving_the_key_file_also_changes_the_provider_ssh_options(prod, tmp_pat
     }
 
 
+@pytest.mark.parametrize("alias", ["chuv", "hug"])
+def test_a_password_change_touches_that_nodes_secret_and_nothing_else(prod, alias):
+    """Only the secret's `data` differs. `data` forces a replacement (resource_docker_secret.go:
+    ForceNew), and the one service that takes the secret's id follows it with an update
+    (tests/engine_tests/test_docker_secret.py, and the lab's rotation test, show that chain)."""
+
+    def rotate(config, secrets):
+        secrets["ldsmPasswords"][alias] = "a-new-password"
+
+    diff = change(prod, rotate)
+    assert diff == Diff(set(), set(), {(SECRET, f"ldsm-{alias}"): {"data"}})
+    config, secrets = prod
+    users = {
+        r.name
+        for r in evaluate(config, secrets, stack="prod").resources
+        for urns in r.property_dependencies.values()
+        if any(u.endswith(f"::ldsm-{alias}") for u in urns)
+    }
+    assert users == {"exareme-master" if alias == "chuv" else f"exareme-worker-{alias}"}
+
+
 @pytest.mark.parametrize(
     "order",
     [
@@ -292,7 +315,7 @@ def test_resource_names_are_made_of_node_names_only(prod):
     config, secrets = prod
     names = {name for _, name in snapshot(config, secrets)}
     aliases = {n["name"] for n in config["nodes"]}
-    per_node = {n for n in names if n.startswith(("join-", "node-", "exareme-worker-"))}
+    per_node = {n for n in names if n.startswith(("join-", "node-", "exareme-worker-", "ldsm-"))}
     assert {n.split("-", 1)[1].removeprefix("worker-") for n in per_node} <= aliases
     assert not any(ch.isdigit() for name in names for ch in name)
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from federation.exareme import go_duration, short_duration
-from tests.program import SECRET_MARK
+from federation.config import ConfigError
+from federation.exareme import START_COMMAND, go_duration, short_duration
+from federation.scripts import render
+from tests.program import SECRET_MARK, evaluate
 
 # Service fields the docker provider's Read writes back with its shortDur (Go's Duration.String
 # without a trailing 0s/0m): restart policy, update/rollback config, healthcheck, grace period.
@@ -66,7 +71,7 @@ def test_master_environment(run, config):
     assert env["EXA_WORKERS_WAIT"] == "3"
     assert env["MODE"] == "global"
     assert env["RAWHOST"] == "192.0.2.10"
-    assert env["RAWPASSWORD"] == "ldsm-password-of-chuv"
+    assert "RAWPASSWORD" not in env, "the password comes from the node's swarm secret"
     assert {k: env[k] for k in ("RAWENDPOINT", "RAWRESULTS", "RAWDATAKEY")} == {
         "RAWENDPOINT": "query",
         "RAWRESULTS": "all",
@@ -87,18 +92,86 @@ def test_worker_environment_uses_its_ldsm(run, config):
     assert env["EXAREME_JAVA_OPTS"] == "-Xmx2g"
 
 
-def test_ldsm_password_is_a_secret_input(run, config):
+TASKS = {
+    "chuv": "exareme-master",
+    **{n: f"exareme-worker-{n}" for n in ("hug", "brescia", "lille")},
+}
+
+
+def test_each_password_is_a_swarm_secret_mounted_only_into_its_nodes_task(run, config):
     ev = run(config)
-    visible = ev.named("exareme-worker-hug").visible
-    env = visible["taskSpec"]
-    assert env is SECRET_MARK or env["containerSpec"]["env"]["RAWPASSWORD"] is SECRET_MARK
+    secrets = {r.name: r for r in ev.resources if r.typ == "docker:index/secret:Secret"}
+    assert set(secrets) == {f"ldsm-{node}" for node in TASKS}
+    for node, service in TASKS.items():
+        secret = secrets[f"ldsm-{node}"]
+        # The data is the password, base64 (the provider decodes it), and a secret input.
+        assert base64.b64decode(secret.plain["data"]).decode() == f"ldsm-password-of-{node}"
+        assert secret.visible["data"] is SECRET_MARK
+        # No name: the provider names it `ldsm-<node>-<7 random hex>`, nothing from the password.
+        assert "name" not in secret.plain
+        assert secret.parent.endswith("::exareme") and "leader-docker" in (secret.provider or "")
+        spec = ev.named(service).plain["taskSpec"]["containerSpec"]
+        assert spec["secrets"] == [
+            {"secretId": f"ldsm-{node}-id", "fileName": "ldsm-password", "fileMode": 0o400}
+        ]
+        assert spec["commands"] == START_COMMAND
+        assert not any(f"ldsm-password-of-{node}" in str(v) for v in spec["env"].values())
+    assert "secrets" not in ev.named("exareme-keystore").plain["taskSpec"]["containerSpec"]
 
 
-def test_missing_ldsm_password_warns(run, config, secrets):
+def test_only_its_nodes_service_takes_an_input_from_a_password_secret(run, config):
+    # Whatever a password change replaces flows, through the new secret's id, into that one
+    # service (the portal only waits for the Exareme component as a whole).
+    ev = run(config)
+    for node, service in TASKS.items():
+        users = {
+            r.name
+            for r in ev.resources
+            for urns in r.property_dependencies.values()
+            if any(u.endswith(f"::ldsm-{node}") for u in urns)
+        }
+        assert users == {service}
+
+
+def start(tmp_path: Path, password: bytes | None) -> subprocess.CompletedProcess[str]:
+    """START_COMMAND's script, with the secret file and the image's workdir in tmp_path; the
+    image's bootstrap.sh stands in as a script that prints what it got."""
+    (tmp_path / "bootstrap.sh").write_text('printf "%s|%s" "$RAWPASSWORD" "$0"\n')
+    if password is not None:
+        (tmp_path / "secret").write_bytes(password)
+    script = render("exareme_start", PASSWORD_FILE=str(tmp_path / "secret"))
+    return subprocess.run(
+        ["/bin/sh", "-c", script], cwd=tmp_path, capture_output=True, text=True, env={}
+    )
+
+
+def test_start_command_reads_the_secret_and_execs_the_images_bootstrap(tmp_path):
+    assert START_COMMAND[:2] == ["/bin/sh", "-c"]
+    assert "PASSWORD_FILE=/run/secrets/ldsm-password\n" in START_COMMAND[2]
+    assert START_COMMAND[2].endswith("exec /bin/bash bootstrap.sh\n")
+    done = start(tmp_path, b"pw with 'quotes' $(and) spaces")
+    assert (done.returncode, done.stdout) == (0, "pw with 'quotes' $(and) spaces|bootstrap.sh")
+
+
+def test_start_command_without_the_secret_file_fails_before_bootstrap(tmp_path):
+    done = start(tmp_path, None)
+    assert done.returncode != 0 and done.stdout == ""
+
+
+def test_missing_ldsm_password_warns_in_preview_and_fails_up(config, secrets):
     del secrets["ldsmPasswords"]["hug"]
-    ev = run(config, secrets)
-    assert env_of(ev, "exareme-worker-hug")["RAWPASSWORD"] == ""
-    assert any("ldsmPasswords.hug" in line for line in ev.logs)
+    ev = evaluate(config, secrets, preview=True)
+    warning = next(line for line in ev.logs if line.startswith("ldsmPasswords.hug:"))
+    assert "pulumi config set --secret --path 'ldsmPasswords.hug'" in warning
+    assert base64.b64decode(ev.named("ldsm-hug").plain["data"]) == b""
+    secrets["ldsmPasswords"]["brescia"] = ""
+    with pytest.raises(ConfigError) as caught:
+        evaluate(config, secrets)
+    assert [p.split(":")[0] for p in caught.value.problems] == [
+        "ldsmPasswords.hug",
+        "ldsmPasswords.brescia",
+    ]
+    assert "node hug's Exareme exits at start" in caught.value.problems[0]
 
 
 def test_master_publishes_its_port_in_host_mode_only(run, config):

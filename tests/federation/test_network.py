@@ -49,7 +49,7 @@ def test_provider_reaches_the_leader_over_ssh_with_the_pinned_host_key(run, conf
     key_file.write_text("key")
     config["ssh"] = {"user": "mipadmin", "privateKeyFile": str(key_file)}
     config["nodes"][0]["hostKey"] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIaD"
-    secrets = {"ldsmPasswords": {"chuv": "pw"}}
+    secrets = {"ldsmPasswords": {n["name"]: "pw" for n in config["nodes"]}}
     provider = run(config, secrets).named("leader-docker").plain
     assert provider["host"] == "ssh://mipadmin@192.0.2.10:22"
     opts = json.loads(provider["sshOpts"])  # provider config arrives JSON-encoded

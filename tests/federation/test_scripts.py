@@ -31,6 +31,7 @@ NASTY = [
 def test_every_script_is_strict():
     assert SCRIPTS == [
         "autolock",
+        "exareme_start",
         "join",
         "join_tokens",
         "leave",

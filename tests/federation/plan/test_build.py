@@ -61,7 +61,7 @@ def test_prod_plan_shows_nodes_placeholders_and_secrets():
     assert "NODE_ID='<join-hug.stdout>'" in by_name["node-hug"].inputs["create"]
     assert "NODE_ID='<swarm-init.stdout.nodeId>'" in by_name["node-chuv"].inputs["create"]
     env = by_name["exareme-worker-hug"].inputs["taskSpec"]["containerSpec"]["env"]
-    assert env["RAWPASSWORD"] == SECRET
+    assert "RAWPASSWORD" not in env and by_name["ldsm-hug"].inputs["data"] == SECRET
     assert env["RAWHOST"] == "198.51.100.21"
     network_id = by_name["exareme-master"].inputs["taskSpec"]["networksAdvanceds"][0]["id"]
     assert network_id == "<overlay-network.id>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from federation.plan import main, make_plan, render_table, script_summary
+from federation.plan import SECRET, main, make_plan, render_table, script_summary
 from federation.scripts import render
 
 
@@ -14,7 +14,8 @@ def test_table_summarizes_scripts_and_marks_secrets():
     assert "# not set in the file (sshPrivateKey, ldsmPasswords; set them with" in table
     join_line = next(line for line in table.splitlines() if "NODE=hug MANAGER_ADDRS=" in line)
     assert join_line.split()[:2] == ["create", "join.sh"]
-    assert "taskSpec.containerSpec.env.RAWPASSWORD" in table
+    password = next(line for line in table.splitlines() if line.startswith("    data "))
+    assert password.split() == ["data", SECRET]
     assert "SWMTKN" not in table and "BEGIN OPENSSH" not in table
     lines = table.splitlines()
     header = lines.index(next(line for line in lines if line.startswith("TYPE ")))

@@ -45,7 +45,10 @@ def test_secure_values_anywhere_are_secret(tmp_path):
         {
             "mip-federation:sshPrivateKey": {"secure": "v1:abc"},
             "mip-federation:nodes": NODES,
-            "mip-federation:ldsmPasswords": {"hug": {"secure": "v1:def"}},
+            "mip-federation:ldsmPasswords": {
+                "chuv": {"secure": "v1:abc"},
+                "hug": {"secure": "v1:def"},
+            },
             "mip-federation:exareme": {**PROD_IMAGES, "env": {"TOKEN": {"secure": "v1:ghi"}}},
         },
     )
@@ -54,5 +57,5 @@ def test_secure_values_anywhere_are_secret(tmp_path):
     worker = next(r for r in plan.resources if r.name == "exareme-worker-hug")
     env = worker.inputs["taskSpec"]["containerSpec"]["env"]
     assert env["TOKEN"] == SECRET
-    assert env["RAWPASSWORD"] == SECRET
+    assert next(r for r in plan.resources if r.name == "ldsm-hug").inputs["data"] == SECRET
     assert "v1:" not in render_json(plan)
