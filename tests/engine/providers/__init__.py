@@ -19,6 +19,7 @@ from tests.engine.providers.docker_resources import (
     NetworkHandler,
     ServiceHandler,
 )
+from tests.engine.providers.docker_secret import SecretHandler
 from tests.engine.state import ResourceState
 
 PROVIDER_PREFIX = "pulumi:providers:"
@@ -51,6 +52,7 @@ class Registry:
             "docker:index/network:Network": NetworkHandler(ctx, self.docker),
             "docker:index/service:Service": ServiceHandler(ctx, self.docker),
             "docker:index/container:Container": ContainerHandler(ctx, self.docker),
+            "docker:index/secret:Secret": SecretHandler(ctx, self.docker),
         }
         self._provider = PulumiProviderHandler(ctx)
         ctx.providers.on_configure.append(self._configure)
