@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Federation, sh, swarm_nodes, swarm_state
+from tests.e2e.conftest import Federation, sh, swarm_nodes, swarm_state, wait_for
+from tests.lab.exareme_check import is_working
 from tests.program import evaluate
 
 pytestmark = pytest.mark.lab
@@ -165,7 +167,16 @@ def test_injected_metacharacters_are_refused_or_inert(federation):
     )
     for name, value in env.items():
         assert f"{name}={value}" in spec
-    assert f"RAWPASSWORD={passwords['hug']}" in spec
+    assert not any(item.startswith("RAWPASSWORD=") for item in spec)
+    # The password reaches hug's Exareme verbatim, through its swarm secret.
+    wait_for(
+        lambda: any(
+            f"RAWPASSWORD={passwords['hug']}\0" in environ and "NODE_NAME=hug\0" in environ
+            for environ, _, _ in processes().values()
+        ),
+        timeout=90,
+        what="hug's Exareme with its password",
+    )
     portal_env = json.loads(
         sh(lab, 1, "docker inspect mip-federation-portal --format '{{json .Config.Env}}'")
     )
@@ -221,3 +232,87 @@ def test_docker_provider_ssh_uses_the_same_pinned_keys(federation, tmp_path):
     assert "Host key verification failed" in bad.stderr or "HOST IDENTIFICATION" in bad.stderr
     good = provider_ssh(lab.host_key(1))
     assert good.returncode == 0, good.stderr
+
+
+# --- where a running federation could show an LDSM password ------------------------------------
+
+
+def processes() -> dict[int, tuple[str, str, str]]:
+    """pid -> (environ, cmdline, cgroup) of every process on the machine: every lab host's
+    processes (its dockerd's containers too) are visible from the root pid namespace."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with suppress(OSError):
+                found[int(entry.name)] = tuple(
+                    Path(entry.path, part).read_bytes().decode(errors="replace")
+                    for part in ("environ", "cmdline", "cgroup")
+                )
+    return found  # type: ignore[return-value]
+
+
+def exareme_containers(lab, hosts: dict[str, int]) -> dict[str, set[str]]:
+    """node -> the ids of its Exareme task's containers, on its own host."""
+    found = {}
+    for node, index in hosts.items():
+        service = "exareme-master" if index == 1 else f"exareme-worker-{node}"
+        out = sh(
+            lab,
+            index,
+            f"docker ps -aq --no-trunc --filter label=com.docker.swarm.service.name={service}",
+        )
+        found[node] = set(out.split())
+    return found
+
+
+def assert_passwords_only_in_their_exareme(lab, passwords: dict[str, str], hosts) -> None:
+    """No password in any service spec, container inspect or container log on any host, nor in
+    any process's argv; in a process environment only inside that node's own Exareme task
+    (its bootstrap and what it starts), where it must be, as RAWPASSWORD."""
+    encoded = [base64.b64encode(p.encode()).decode() for p in passwords.values()]
+    needles = list(passwords.values()) + encoded
+    specs = sh(lab, 1, "docker service ls -q | xargs -r docker service inspect")
+    assert "ldsm-password" in specs, "the services reference their secret"
+    inspects, logs = {}, {}
+    for index in sorted(set(hosts.values())):
+        inspects[index] = sh(lab, index, "docker ps -aq | xargs -r docker inspect")
+        logs[index] = lab.run(
+            index, 'for c in $(docker ps -aq); do docker logs "$c" 2>&1; done', check=False
+        ).stdout
+    assert_nowhere(
+        needles,
+        service_specs=specs,
+        **{f"container_inspect_host{i}": text for i, text in inspects.items()},
+        **{f"container_logs_host{i}": text for i, text in logs.items()},
+    )
+    containers = exareme_containers(lab, hosts)
+    carriers: dict[str, int] = dict.fromkeys(passwords, 0)
+    for pid, (environ, cmdline, cgroup) in processes().items():
+        assert_nowhere(needles, **{f"argv of pid {pid}": cmdline})
+        for node, password in passwords.items():
+            if password in environ or encoded[list(passwords).index(node)] in environ:
+                assert any(cid in cgroup for cid in containers[node]), (
+                    f"{node}'s password is in the environment of pid {pid} ({cmdline[:60]!r}), "
+                    "outside its Exareme task"
+                )
+                assert f"RAWPASSWORD={password}\0" in environ
+                carriers[node] += 1
+    assert all(carriers.values()), f"each Exareme got its RAWPASSWORD: {carriers}"
+
+
+def test_no_password_in_specs_inspects_logs_argv_or_other_processes(federation):
+    lab = federation.lab
+    passwords = {name: f"ldsm-secret-{name}-Xk3" for name in NAMES}
+    config = federation.config(NAMES)
+    result = federation.deploy(config, {"ldsmPasswords": passwords})
+    assert result.ok, result.errors
+    wait_for(lambda: is_working(lab, 1, NAMES), timeout=90, what="a working federation")
+    hosts = {name: index for index, name in enumerate(NAMES, start=1)}
+    assert_passwords_only_in_their_exareme(lab, passwords, hosts)
+    encoded = [base64.b64encode(p.encode()).decode() for p in passwords.values()]
+    assert_nowhere(
+        list(passwords.values()) + encoded,
+        state=federation.state_file.read_text(),
+        oplog=federation.state_file.with_suffix(".ops.jsonl").read_text(),
+    )
+    assert sh(lab, 1, "docker secret ls --format '{{.Name}}' | wc -l") == str(len(NAMES))

@@ -104,9 +104,22 @@ def role(image: str) -> str:
     return next((known for known in PORTS if known in repository), "busybox")
 
 
+# The real Exareme image's start (HBPMedical/Exareme-docker Dockerfile): WORKDIR /root/exareme,
+# ENTRYPOINT /bin/bash bootstrap.sh in shell form (later CMD ["/bin/bash","bootstrap.sh"]). The
+# program's task command execs `/bin/bash bootstrap.sh` itself, so the stand-in has both: a
+# /bin/bash that is busybox's sh, and a bootstrap.sh that starts the stand-in script.
+EXAREME_WORKDIR = "/root/exareme"
+EXAREME_FILES = {
+    "bin/bash": b'#!/bin/sh\nexec /bin/sh "$@"\n',
+    "root/exareme/bootstrap.sh": f'exec /lab/exareme {PORTS["exareme"]} "$@"\n'.encode(),
+}
+
+
 def entrypoint(role_: str) -> list[str]:
     if role_ == "busybox":
         return ["/lab/busybox-entry"]
+    if role_ == "exareme":
+        return ["/bin/sh", "-c", "/bin/bash bootstrap.sh"]
     return [f"/lab/{role_}", str(PORTS[role_])]
 
 
@@ -122,7 +135,8 @@ def _layer() -> bytes:
     applets = subprocess.run([BUSYBOX, "--list-full"], check=True, capture_output=True, text=True)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as layer:
-        for directory in ("bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "lab", "root", "run"):
+        directories = ("bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "lab", "root", "run")
+        for directory in (*directories, EXAREME_WORKDIR.lstrip("/")):
             _add(layer, directory, tarfile.DIRTYPE, 0o755)
         _add(layer, "tmp", tarfile.DIRTYPE, 0o1777)
         with open(BUSYBOX, "rb") as binary:
@@ -133,6 +147,8 @@ def _layer() -> bytes:
         _add(layer, "etc/group", tarfile.REGTYPE, 0o644, b"root:x:0:\n")
         for script in sorted(STANDIN.glob("*.sh")):
             _add(layer, f"lab/{script.stem}", tarfile.REGTYPE, 0o755, script.read_bytes())
+        for name, text in EXAREME_FILES.items():
+            _add(layer, name, tarfile.REGTYPE, 0o755, text)
     return buffer.getvalue()
 
 
@@ -143,6 +159,8 @@ def _config(role_: str, diff_id: str) -> bytes:
         "StopSignal": "SIGKILL",
         "Labels": {"org.mip-lab.stand-in": role_},
     }
+    if role_ == "exareme":
+        config["WorkingDir"] = EXAREME_WORKDIR
     if role_ in PORTS:
         config["ExposedPorts"] = {f"{PORTS[role_]}/tcp": {}}
     image = {

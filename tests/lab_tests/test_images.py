@@ -87,6 +87,11 @@ def test_the_layer_is_the_gzipped_diff() -> None:
     assert {"bin/busybox", "bin/sh", "usr/bin/nc", "bin/base64", *scripts} <= names
     for role in set(STANDIN_IMAGES.values()):
         assert entrypoint(role)[0].lstrip("/") in names
+    # As the real Exareme image: `/bin/bash bootstrap.sh` in its WORKDIR /root/exareme.
+    assert {"bin/bash", "root/exareme/bootstrap.sh"} <= names
+    config = json.loads(build.image("exareme").config.data)["config"]
+    assert config["WorkingDir"] == "/root/exareme"
+    assert config["Entrypoint"] == ["/bin/sh", "-c", "/bin/bash bootstrap.sh"]
 
 
 def test_standin_scripts_pass_shellcheck() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from federation.exareme import START_COMMAND
 from tests.lab import Lab
 from tests.lab.exareme_check import master_answer, portal_answer, reports_all
 from tests.lab.fixture import lab_fixture
@@ -51,11 +52,13 @@ def env_options(env: dict[str, str]) -> str:
     return " ".join(f"-e {name}='{value}'" for name, value in env.items())
 
 
-def start(lab: Lab, name: str, image: str, env: dict[str, str], options: str = "") -> None:
+def start(
+    lab: Lab, name: str, image: str, env: dict[str, str], options: str = "", command: str = ""
+) -> None:
     sh(
         lab,
         f"docker run -d --name {name} --network {NETWORK} {options} {env_options(env)} "
-        f"{lab.image_ref(image)} >/dev/null",
+        f"{lab.image_ref(image)} {command} >/dev/null",
     )
 
 
@@ -166,6 +169,40 @@ def test_exareme_exits_at_start_naming_a_missing_variable(
     sh(host, "docker wait exareme-hug >/dev/null")
     assert sh(host, "docker inspect -f '{{.State.ExitCode}}' exareme-hug") == "0"
     assert host.run(HOST, "docker logs exareme-hug").stdout == f"{missing} is unset\n"
+
+
+@pytest.mark.parametrize("password", ["pw-from-the-secret", ""])
+def test_exareme_started_as_the_program_starts_it_takes_rawpassword_from_the_file(
+    host: Lab, password: str
+) -> None:
+    """federation/exareme.py START_COMMAND as the task's command, the secret as a file at
+    /run/secrets/ldsm-password, no RAWPASSWORD in the env: the stand-in starts through its
+    bootstrap.sh in /root/exareme like the real image, and exits at start on an empty one."""
+    sh(host, f"printf %s '{password}' > /tmp/ldsm-password")
+    env = {k: v for k, v in LDSM.items() if k != "RAWPASSWORD"}
+    script = START_COMMAND[2].replace("'", "'\\''")
+    start(
+        host,
+        "exareme-hug",
+        "hbpmip/exareme:v5",
+        {**env, "NODE_NAME": "hug"},
+        "-v /tmp/ldsm-password:/run/secrets/ldsm-password:ro --entrypoint /bin/sh",
+        command=f"-c '{script}'",
+    )
+    if password:
+        wait_for(
+            lambda: (
+                "RAWPASSWORD=pw-from-the-secret"
+                in sh(host, "docker exec exareme-hug cat /proc/1/environ | tr '\\0' '\\n'")
+            ),
+            timeout=20,
+            what="the stand-in running with the secret's password",
+        )
+        assert sh(host, "docker exec exareme-hug readlink /proc/1/cwd") == "/root/exareme"
+    else:
+        sh(host, "docker wait exareme-hug >/dev/null")
+        assert host.run(HOST, "docker logs exareme-hug").stdout == "RAWPASSWORD is unset\n"
+    sh(host, "rm -f /tmp/ldsm-password")
 
 
 def keystore_value(lab: Lab, key: str) -> str | None:
