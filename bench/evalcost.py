@@ -50,7 +50,7 @@ def _child(hospitals: int) -> dict[str, Any]:
 
     imported = time.perf_counter()
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    passwords = {f"hosp{i}": f"pw-{i}" for i in range(1, hospitals)}
+    passwords = {"hub": "pw-0", **{f"hosp{i}": f"pw-{i}" for i in range(1, hospitals)}}
     cpu = time.process_time()
     evaluation = evaluate(
         synthetic_config(hospitals),

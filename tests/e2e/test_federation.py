@@ -126,7 +126,14 @@ def test_one_manager_three_workers_deploy_redeploy_remove_destroy(federation):
     removed = federation.deploy(smaller, {"ldsmPasswords": {n: f"ldsm-pw-{n}" for n in FOUR[:3]}})
     assert removed.ok, removed.errors
     deletes = [o["name"] for o in removed.operations if o["op"] == "delete"]
-    assert deletes == ["probe-zurich", "exareme-worker-zurich", "node-zurich", "join-zurich"]
+    # Its password secret goes after the service that mounts it (Docker refuses a secret in use).
+    assert deletes == [
+        "probe-zurich",
+        "exareme-worker-zurich",
+        "ldsm-zurich",
+        "node-zurich",
+        "join-zurich",
+    ]
     changed = {o["name"] for o in removed.operations if o["op"] not in ("same", "delete")}
     assert changed == {"exareme-master"}, "only EXA_WORKERS_WAIT changes on the master"
     assert host[4] not in swarm_nodes(lab)

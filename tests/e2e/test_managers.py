@@ -119,7 +119,7 @@ def test_losing_the_first_manager_then_managing_through_the_second(federation7):
     ops = changed(up)
     print("up through hug:", ops)
     assert ops.pop("join-geneva") == ops.pop("node-geneva") == "create"
-    assert ops.pop("exareme-worker-geneva") == "create"
+    assert ops.pop("exareme-worker-geneva") == ops.pop("ldsm-geneva") == "create"
     # Its data-plane probe is skipped (the leader's host is down): it warns, it does not fail.
     assert ops.pop("probe-geneva") == "create"
     assert ops.pop("leader-docker") == "update", "the provider moves; its id stays"

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Federation, sh, swarm_nodes, swarm_state, wait_for
+from tests.e2e.conftest import (
+    Federation,
+    sh,
+    swarm_nodes,
+    swarm_state,
+    wait_for,
+    with_ldsm_passwords,
+)
 from tests.lab.exareme_check import is_working
 from tests.program import evaluate
 
@@ -212,7 +219,7 @@ def test_docker_provider_ssh_uses_the_same_pinned_keys(federation, tmp_path):
 
     def provider_ssh(pin: str) -> subprocess.CompletedProcess[str]:
         config["nodes"][0]["hostKey"] = pin
-        provider = evaluate(config, {}).named("leader-docker").plain
+        provider = evaluate(config, with_ldsm_passwords(config)).named("leader-docker").plain
         opts = json.loads(provider["sshOpts"])
         target = provider["host"].removeprefix("ssh://").rsplit(":", 1)[0]
         # What pulumi-docker runs: ssh [ssh_opts] -T -- user@host docker system dial-stdio

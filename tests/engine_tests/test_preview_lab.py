@@ -182,11 +182,15 @@ preview_lab = lab_fixture(hosts=3, name="preview_lab")
 NAMES = ["chuv", "hug", "bern"]
 
 
-def _stack(lab: Any, names: list[str], tmp: Path) -> Path:
+def _stack(lab: Any, names: list[str], tmp: Path) -> list[str]:
+    """The stack file's path, and `--secrets` with an LDSM password per node (`up` needs one)."""
     document = lab.stack_config(names, managers=1, encrypted=False)
     stack_file = tmp / "Pulumi.pv.yaml"
     stack_file.write_text(yaml.safe_dump(document))
-    return stack_file
+    secrets_file = tmp / f"secrets-{len(names)}.yaml"
+    passwords = {name: f"ldsm-pw-{name}" for name in names}
+    secrets_file.write_text(yaml.safe_dump({"mip-federation:ldsmPasswords": passwords}))
+    return [str(stack_file), "--secrets", str(secrets_file)]
 
 
 def _cli(*args: str, env: dict[str, str] | None = None, wrap: list[str] | None = None) -> Any:
@@ -207,9 +211,9 @@ def test_adding_a_hospital_previews_only_its_resources(preview_lab: Any, tmp_pat
     state = tmp_path / "state.json"
     two = _stack(preview_lab, NAMES[:2], tmp_path)
     common = ["--state", str(state), "--program-dir", str(REPO_ROOT)]
-    up = _cli("deploy", str(two), *common)
+    up = _cli("deploy", *two, *common)
     assert up.returncode == 0, up.stderr[-3000:]
-    empty = _cli("preview", str(two), "--json", *common)
+    empty = _cli("preview", *two, "--json", *common)
     assert empty.returncode == 0, empty.stderr[-3000:]
     digest = json.loads(empty.stdout)
     assert set(digest["changeSummary"]) == {"same"}, [
@@ -217,7 +221,7 @@ def test_adding_a_hospital_previews_only_its_resources(preview_lab: Any, tmp_pat
     ]
 
     three = _stack(preview_lab, NAMES, tmp_path)
-    shown = _cli("preview", str(three), "--json", *common)
+    shown = _cli("preview", *three, "--json", *common)
     assert shown.returncode == 0, shown.stderr[-3000:]
     digest = json.loads(shown.stdout)
     changed = {s["urn"].rsplit("::", 1)[1]: s["op"] for s in digest["steps"]}
@@ -226,10 +230,11 @@ def test_adding_a_hospital_previews_only_its_resources(preview_lab: Any, tmp_pat
         "join-bern": "create",
         "node-bern": "create",
         "exareme-worker-bern": "create",
+        "ldsm-bern": "create",
         "probe-bern": "create",  # the new node's data-plane proof (federation/probe.py)
         "exareme-master": "update",
     }
-    diff = _cli("preview", str(three), "--diff", *common)
+    diff = _cli("preview", *three, "--diff", *common)
     assert diff.returncode == 0, diff.stderr[-3000:]
     assert "+ command:remote:Command: (create)" in diff.stdout
     assert "EXA_WORKERS_WAIT" in diff.stdout
@@ -243,7 +248,7 @@ def test_destroy_from_a_machine_that_never_ran_up(preview_lab: Any, tmp_path: Pa
     state = tmp_path / "state.json"
     two = _stack(preview_lab, NAMES[:2], tmp_path)
     common = ["--state", str(state), "--program-dir", str(REPO_ROOT)]
-    up = _cli("deploy", str(two), *common)
+    up = _cli("deploy", *two, *common)
     assert up.returncode == 0, up.stderr[-3000:]
     # Keep the interpreter (under /root/.pyenv here) reachable: bind it back over the tmpfs.
     keep = tmp_path / "pyenv"
@@ -255,7 +260,7 @@ def test_destroy_from_a_machine_that_never_ran_up(preview_lab: Any, tmp_path: Pa
         'test ! -e /root/.ssh && exec "$@"'
     )
     fresh = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, str(keep)]
-    gone = _cli("destroy", str(two), *common, wrap=fresh)
+    gone = _cli("destroy", *two, *common, wrap=fresh)
     assert gone.returncode == 0, gone.stderr[-3000:]
     assert json.loads(state.read_text())["resources"] == []
     services = preview_lab.run(1, "docker service ls -q", check=False).stdout.strip()
