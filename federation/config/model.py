@@ -22,7 +22,9 @@ from pydantic.alias_generators import to_camel
 
 from federation.config.images import image_problem
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+# A node name ends up in the worker service's name, `exareme-worker-<name>`, which Docker holds to
+# 63 characters, and in its secret's, `ldsm-<name>-<7 hex>` (64): 48 characters fit both.
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,47}$")
 HOSTNAME_LABEL_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 HOST_KEY_RE = re.compile(
@@ -205,8 +207,9 @@ class NodeSettings(_Model):
     def _name(cls, value: str) -> str:
         if not NAME_RE.match(value):
             raise ValueError(
-                "must be a lowercase DNS label: a letter, then up to 62 lowercase letters, "
-                "digits or '-', e.g. chuv"
+                "must be a lowercase DNS label of at most 48 characters (it names the node's "
+                "Exareme service and secret): a letter, then up to 47 lowercase letters, digits "
+                "or '-', e.g. chuv"
             )
         return value
 

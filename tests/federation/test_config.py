@@ -108,12 +108,20 @@ def test_duplicate_hosts():
     assert message.startswith("nodes[2].host:") and "198.51.100.21:22" in message
 
 
-@pytest.mark.parametrize("name", ["CHUV", "1hug", "hug_2", "hug.ch", "-x", "a" * 64, "hug;rm"])
+@pytest.mark.parametrize("name", ["CHUV", "1hug", "hug_2", "hug.ch", "-x", "a" * 49, "hug;rm"])
 def test_names_are_lowercase_dns_labels(name):
     raw = valid()
     raw["nodes"][1]["name"] = name
     message = only_problem(raw)
     assert message.startswith("nodes[1].name:") and "lowercase DNS label" in message
+
+
+def test_a_name_of_48_characters_fits_the_service_and_secret_names():
+    """`exareme-worker-<name>` must fit Docker's 63 characters, `ldsm-<name>-<7 hex>` its 64."""
+    raw = valid()
+    raw["nodes"][1]["name"] = "h" * 48
+    assert validate(raw, "test", {"sshPrivateKey"}).nodes[1].name == "h" * 48
+    assert len(f"exareme-worker-{'h' * 48}") <= 63 and len(f"ldsm-{'h' * 48}-abcdef0") <= 64
 
 
 @pytest.mark.parametrize(
