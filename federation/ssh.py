@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import stat
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 from pulumi_command import remote
 
 from federation.config.model import FederationConfig, NodeSettings
+from federation.config.validation import ConfigError
 
 # pulumi-command dials a node at most DIAL_ERROR_LIMIT + 1 times, and PER_DIAL_TIMEOUT bounds
 # each dial's TCP connect (not the SSH handshake): an unreachable node fails `pulumi up` in well
@@ -34,27 +38,77 @@ def host_port(addr: str, port: int) -> str:
     return f"{addr}:{port}"
 
 
+NO_AGENT = (
+    "ssh: no SSH key is configured, so Pulumi logs in through the SSH agent, but {why}; start "
+    "one and add the key (a passphrase-protected key works): "
+    'eval "$(ssh-agent)" && ssh-add ~/.ssh/mip_fed, then run pulumi up in that shell'
+)
+
+
+def agent_problem(environ: dict[str, str] | os._Environ[str]) -> str | None:
+    """Why the SSH agent cannot serve a `pulumi up`, or None. pulumi-command takes the socket from
+    SSH_AUTH_SOCK (connection.go SSHConfig, tryGetDefaultAgentSocket) and fails the dial when it
+    is set but dead; with no socket and no key it has no auth method at all."""
+    path = environ.get("SSH_AUTH_SOCK")
+    if not path:
+        return NO_AGENT.format(why="SSH_AUTH_SOCK is not set")
+    try:
+        is_socket = stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        is_socket = False
+    if not is_socket:
+        return NO_AGENT.format(why=f"SSH_AUTH_SOCK ({path}) is not a socket")
+    return None
+
+
 @dataclass(frozen=True)
 class SshAccess:
+    """How the commands and the docker provider log in.
+
+    By default (no sshPrivateKey, no ssh.privateKeyFile) through the SSH agent: a connection
+    without privateKey makes pulumi-command (v1.2.1 provider/pkg/provider/remote/connection.go,
+    SSHConfig) authenticate with the agent at agentSocketPath, else SSH_AUTH_SOCK, and the
+    docker provider's ssh binary uses the same agent. So the key is in neither the stack file
+    nor the state, a passphrase-protected key works (ssh-add asks for the passphrase once), and
+    a preview needs no key. sshPrivateKey is kept for stacks deployed with it, whose commands
+    would otherwise run their create again (docs/upgrading.md); ssh.privateKeyFile for machines
+    without an agent (the lab).
+    """
+
     user: str
     port: int
-    private_key: pulumi.Output[str]
+    private_key: pulumi.Output[str] | None
     private_key_file: str | None
 
     @classmethod
     def from_config(cls, config: FederationConfig) -> SshAccess:
         ssh = config.settings.ssh
-        return cls(ssh.user, ssh.port, config.ssh_private_key, ssh.private_key_file)
+        access = cls(ssh.user, ssh.port, config.ssh_private_key, ssh.private_key_file)
+        if access.uses_agent and not pulumi.runtime.is_dry_run():
+            problem = agent_problem(os.environ)
+            if problem:
+                raise ConfigError([problem])
+        return access
+
+    @property
+    def uses_agent(self) -> bool:
+        return self.private_key is None and self.private_key_file is None
+
+    @property
+    def key_pending(self) -> bool:
+        """ssh.privateKeyFile is set but not on this machine: a preview elsewhere (CI)."""
+        return self.private_key is None and self.private_key_file is not None
 
     def connection(self, node: NodeSettings) -> remote.ConnectionArgs:
+        key: dict[str, Any] = {} if self.private_key is None else {"private_key": self.private_key}
         return remote.ConnectionArgs(
             host=node.host,
             port=self.port,
             user=self.user,
-            private_key=self.private_key,
             host_key=node.host_key,
             dial_error_limit=DIAL_ERROR_LIMIT,
             per_dial_timeout=PER_DIAL_TIMEOUT,
+            **key,
         )
 
     def docker_provider(
@@ -64,6 +118,20 @@ class SshAccess:
         return docker.Provider(
             name, host=self.docker_host(node), ssh_opts=self.docker_ssh_opts(node), opts=opts
         )
+
+    def keep_stored_key(
+        self, args: pulumi.ResourceTransformationArgs
+    ) -> pulumi.ResourceTransformationResult | None:
+        """A transformation for the commands of a preview without the key file (key_pending):
+        the stored connection.privateKey is kept, as the engine's processIgnoreChanges
+        (pkg/resource/deploy/step_generator.go) copies an ignored path's old value into the new
+        inputs, so a CI preview plans no change for a key it cannot read."""
+        if not self.key_pending or args.type_ != "command:remote:Command":
+            return None
+        ignored = [*(args.opts.ignore_changes or []), "connection.privateKey"]
+        opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions())
+        opts.ignore_changes = ignored
+        return pulumi.ResourceTransformationResult(args.props, opts)
 
     def docker_host(self, node: NodeSettings) -> str:
         return f"ssh://{self.user}@{host_port(node.host, self.port)}"

@@ -24,12 +24,18 @@ class Federation(pulumi.ComponentResource):
     def __init__(
         self, name: str, config: FederationConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        # First: a `pulumi up` without a usable SSH agent stops before any resource exists.
+        ssh = SshAccess.from_config(config)
         super().__init__("mip-federation:index:Federation", name, None, opts)
         settings = config.settings
         leader = settings.leader
         control = settings.control_manager
-        ssh = SshAccess.from_config(config)
-        child = pulumi.ResourceOptions(parent=self)
+        # A preview without the key file keeps the stored key (SshAccess.keep_stored_key); the
+        # transformation reaches every command through the components' parent chain.
+        keep_key: list[pulumi.ResourceTransformation] | None = (
+            [ssh.keep_stored_key] if ssh.key_pending else None
+        )
+        child = pulumi.ResourceOptions(parent=self, transformations=keep_key)
 
         # What each node's tasks (and its overlay probe) will run, pulled while the rest is set up.
         node_images = [settings.exareme.image, settings.exareme.keystore_image]

@@ -132,7 +132,6 @@ CASES: list[tuple[str, Callable[[Config, Config], None], list[str]]] = [
     ),
     ("portal image spaces", key("portal", {"image": "portal backend"}), ["portal.image"]),
     ("both key sources", both_key_sources, ["ssh.privateKeyFile"]),
-    ("no key source", secret("sshPrivateKey", None), ["ssh.privateKeyFile"]),
     (
         "key file missing",
         several(secret("sshPrivateKey", None), key("ssh", {"privateKeyFile": "/nonexistent/key"})),

@@ -125,34 +125,62 @@ def test_resource_names_do_not_depend_on_list_positions(run, config):
 
 
 def test_prod_stack_file_as_is_previews_with_warnings():
-    # Pulumi.prod.yaml holds no secret: `pulumi preview` runs, naming what `pulumi up` needs.
+    # Pulumi.prod.yaml holds no secret: `pulumi preview` runs, naming what `pulumi up` needs and
+    # the sample values left (federation/samples.py). No key: the commands use the SSH agent.
     config, secrets = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
     assert secrets == {}
     ev = evaluate(config, secrets, stack="prod", preview=True)
     assert len(ev.services) == 2 + len(config["nodes"]) - 1
     warnings = list(ev.logs)
-    assert any(w.startswith("sshPrivateKey: not set") and "--secret" in w for w in warnings)
+    assert not any("sshPrivateKey" in w for w in warnings)
     for node in config["nodes"]:
         assert any(w.startswith(f"ldsmPasswords.{node['name']}: not set") for w in warnings)
+    for i, node in enumerate(config["nodes"]):
+        assert any(
+            w.startswith(f"nodes[{i}].host: {node['host']} is a documentation") for w in warnings
+        )
+    for field in ("exareme.image", "exareme.keystoreImage"):
+        assert any(w.startswith(f"{field}: ") and "sample digest" in w for w in warnings)
     for command in ev.commands:
-        assert command.plain["connection"]["privateKey"] == ""
+        assert "privateKey" not in command.plain["connection"]
 
 
-def test_prod_stack_file_as_is_fails_pulumi_up_naming_the_key():
+def test_prod_stack_file_as_is_fails_pulumi_up_naming_the_passwords(monkeypatch):
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     config, secrets = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
     evaluation = Evaluation()
     with pytest.raises(ConfigError) as caught:
         evaluate(config, secrets, stack="prod", into=evaluation)
     assert evaluation.resources == []
+    # No key is needed (the agent logs in): only the LDSM passwords are missing.
     assert caught.value.problems == [
-        "ssh.privateKeyFile: set exactly one of ssh.privateKeyFile or the secret sshPrivateKey "
-        "(pulumi config set --secret sshPrivateKey < KEYFILE)",
-        *(
-            f"ldsmPasswords.{name}: not set or empty; node {name}'s Exareme exits at start "
-            f"without it: pulumi config set --secret --path 'ldsmPasswords.{name}' PASSWORD"
-            for name in (node["name"] for node in config["nodes"])
-        ),
+        f"ldsmPasswords.{name}: not set or empty; node {name}'s Exareme exits at start "
+        f"without it: pulumi config set --secret --path 'ldsmPasswords.{name}' PASSWORD"
+        for name in (node["name"] for node in config["nodes"])
     ]
+
+
+def with_passwords(config):
+    return {"ldsmPasswords": {n["name"]: f"pw-{n['name']}" for n in config["nodes"]}}
+
+
+def test_prod_stack_fails_pulumi_up_without_an_agent(monkeypatch):
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    config, _ = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
+    evaluation = Evaluation()
+    with pytest.raises(ConfigError) as caught:
+        evaluate(config, with_passwords(config), stack="prod", into=evaluation)
+    assert evaluation.resources == []
+    [problem] = caught.value.problems
+    assert problem.startswith("ssh: no SSH key is configured")
+    assert "SSH_AUTH_SOCK is not set" in problem and "ssh-add" in problem
+
+
+def test_pulumi_up_refuses_a_dead_agent_socket(monkeypatch, tmp_path):
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "gone"))
+    config, _ = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
+    with pytest.raises(ConfigError, match="is not a socket"):
+        evaluate(config, with_passwords(config), stack="prod")
 
 
 def test_missing_key_file_warns_in_preview_and_fails_up(config, secrets, tmp_path):

@@ -399,5 +399,6 @@ class FederationConfig:
 
     stack: str
     settings: StackSettings
-    ssh_private_key: pulumi.Output[str]
+    # None: log in through the SSH agent (or a preview without the key file).
+    ssh_private_key: pulumi.Output[str] | None
     ldsm_passwords: dict[str, pulumi.Output[str]]

@@ -89,15 +89,16 @@ def secret_keys_of(keys: Any) -> set[str]:
     return {k for k in keys if pulumi.runtime.is_config_secret(f"{NAMESPACE}:{k}")}
 
 
-def _key_text(settings: StackSettings) -> str:
-    """The SSH private key; empty during a preview that has none (validate warned about it)."""
+def _private_key(settings: StackSettings) -> pulumi.Output[str] | None:
+    """The SSH private key from the stack or its file; None when Pulumi logs in through the SSH
+    agent, or during a preview whose key file is not on this machine (validate warned)."""
     if settings.ssh_private_key is not None:
-        return settings.ssh_private_key.get_secret_value()
+        return pulumi.Output.secret(settings.ssh_private_key.get_secret_value())
     path = settings.ssh.private_key_file
     if path is None or not os.path.isfile(os.path.expanduser(path)):
-        return ""
+        return None
     with open(os.path.expanduser(path), encoding="utf-8") as handle:
-        return handle.read()
+        return pulumi.Output.secret(handle.read())
 
 
 def load_config() -> FederationConfig:
@@ -109,7 +110,7 @@ def load_config() -> FederationConfig:
     return FederationConfig(
         stack=stack,
         settings=settings,
-        ssh_private_key=pulumi.Output.secret(_key_text(settings)),
+        ssh_private_key=_private_key(settings),
         ldsm_passwords={
             alias: pulumi.Output.secret(password.get_secret_value())
             for alias, password in settings.ldsm_passwords.items()

@@ -12,6 +12,7 @@ import pulumi
 from pydantic import BaseModel, ValidationError
 
 from federation.config.images import has_digest, is_floating_tag
+from federation.samples import sample_problems
 from federation.config.model import (
     VXLAN_ID_AUTO_START,
     ExaremeSettings,
@@ -213,36 +214,28 @@ def _swarm_checks(parsed: _Parsed) -> list[str]:
 
 
 KEY_FILE_MISSING = (
-    "file {path!r} does not exist here; give the path of the SSH private key "
-    "on the machine that runs pulumi, or use the secret mip-federation:sshPrivateKey"
+    "file {path!r} does not exist here; give the path of the SSH private key on the machine "
+    "that runs pulumi, or remove ssh.privateKeyFile and log in through the SSH agent (ssh-add)"
 )
-NO_KEY_SOURCE = (
-    "ssh.privateKeyFile: set exactly one of ssh.privateKeyFile or the secret "
-    "sshPrivateKey (pulumi config set --secret sshPrivateKey < KEYFILE)"
+TWO_KEY_SOURCES = (
+    "ssh.privateKeyFile: set at most one of ssh.privateKeyFile or the secret sshPrivateKey; "
+    "with neither, Pulumi logs in through the SSH agent (ssh-add the key), which keeps the key "
+    "out of the stack and its state"
 )
 
 
 def _secret_checks(
     parsed: _Parsed, secret_keys: set[str], preview: bool = False, passwords: bool = False
 ) -> list[str]:
-    """Key source and secrets. During a preview, what `pulumi up` needs but a preview does not (the
-    SSH key, its file, with `passwords` the LDSM passwords) is reported as a warning; `pulumi up`
-    fails on it."""
+    """Key source and secrets. Without a key source Pulumi logs in through the SSH agent
+    (federation/ssh.py). During a preview, what `pulumi up` needs but a preview does not (the key
+    file, with `passwords` the LDSM passwords) is reported as a warning; `pulumi up` fails on it."""
     problems: list[str] = []
     raw = parsed.raw
     has_file = parsed.ssh is not None and parsed.ssh.private_key_file is not None
     has_file = has_file or "privateKeyFile" in (raw.get("ssh") or {})
     if has_file and "sshPrivateKey" in raw:
-        problems.append(NO_KEY_SOURCE)
-    elif not has_file and "sshPrivateKey" not in raw:
-        if preview:
-            pulumi.log.warn(
-                "sshPrivateKey: not set (nor ssh.privateKeyFile); the preview goes on without an "
-                "SSH key, pulumi up will fail until one is set: pulumi config set --secret "
-                "sshPrivateKey < KEYFILE (or pulumi config set --path ssh.privateKeyFile PATH)"
-            )
-        else:
-            problems.append(NO_KEY_SOURCE)
+        problems.append(TWO_KEY_SOURCES)
     key_file = parsed.ssh.private_key_file if parsed.ssh is not None else None
     if key_file is not None and not os.path.isfile(os.path.expanduser(key_file)):
         message = f"ssh.privateKeyFile: {KEY_FILE_MISSING.format(path=key_file)}"
@@ -288,6 +281,27 @@ def _missing_passwords(raw: dict[str, Any], passwords: Any, preview: bool) -> li
         else:
             problems.append(message)
     return problems
+
+
+def _sample_values(parsed: _Parsed) -> list[str]:
+    """The sample stack's documentation addresses and made-up digests (federation/samples.py)."""
+    hosts: list[tuple[str, str]] = []
+    for i, node in enumerate(parsed.nodes):
+        if node is not None:
+            hosts.append((f"nodes[{i}].host", node.host))
+            if node.advertise_addr is not None:
+                hosts.append((f"nodes[{i}].advertiseAddr", node.advertise_addr))
+            if node.ldsm.host is not None:
+                hosts.append((f"nodes[{i}].ldsm.host", node.ldsm.host))
+    images: list[tuple[str, str]] = []
+    if parsed.exareme is not None:
+        images += [
+            ("exareme.image", parsed.exareme.image),
+            ("exareme.keystoreImage", parsed.exareme.keystore_image),
+        ]
+    if parsed.portal is not None:
+        images.append(("portal.image", parsed.portal.image))
+    return sample_problems(hosts, images)
 
 
 def _service_checks(parsed: _Parsed, stack: str) -> list[str]:
@@ -365,6 +379,9 @@ def validate(
         problems += _swarm_checks(parsed)
     problems += _secret_checks(parsed, secret_keys, preview, passwords)
     problems += _service_checks(parsed, stack)
+    if is_prod(stack) and preview:
+        for problem in _sample_values(parsed):
+            pulumi.log.warn(problem)
     if problems:
         raise ConfigError(problems)
     return StackSettings.model_validate(raw)

@@ -62,3 +62,69 @@ def test_dial_settings():
     # pulumi-command dials at most DIAL_ERROR_LIMIT + 1 times, each TCP connect bounded by
     # PER_DIAL_TIMEOUT seconds (the SSH handshake is not bounded by it).
     assert (DIAL_ERROR_LIMIT, PER_DIAL_TIMEOUT) == (3, 10)
+
+
+# --- how the commands authenticate: the SSH agent by default ---------------------------------
+
+
+def agent_config(config, secrets):
+    secrets = {k: v for k, v in secrets.items() if k != "sshPrivateKey"}
+    return config, secrets
+
+
+def test_without_a_key_the_commands_and_the_provider_use_the_agent(config, secrets, tmp_path):
+    # pulumi-command v1.2.1 connection.go SSHConfig: with no privateKey, the agent at
+    # agentSocketPath, else SSH_AUTH_SOCK, is the auth method; ssh (docker) asks the agent too.
+    from tests.program import evaluate
+
+    config, secrets = agent_config(config, secrets)
+    ev = evaluate(config, secrets, preview=True)
+    assert ev.commands
+    for command in ev.commands:
+        assert not {"privateKey", "privateKeyPassword"} & set(command.plain["connection"])
+        assert "connection.privateKey" not in command.ignore_changes or command.name.startswith(
+            "probe-"
+        )
+    opts = json.loads(ev.named("leader-docker").plain["sshOpts"])
+    assert "-i" not in opts and "IdentitiesOnly=yes" not in opts
+
+
+def test_an_up_with_the_agent_needs_a_live_socket(config, secrets, tmp_path, monkeypatch):
+    import socket
+
+    from federation.config import ConfigError
+    from tests.program import evaluate
+
+    config, secrets = agent_config(config, secrets)
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    with pytest.raises(ConfigError, match="SSH_AUTH_SOCK is not set"):
+        evaluate(config, secrets)
+    path = tmp_path / "agent.sock"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(path))
+        assert federation.ssh.agent_problem(os.environ) is None
+        assert evaluate(config, secrets).commands
+
+
+def test_a_preview_without_the_key_file_keeps_the_stored_key(config, secrets, tmp_path):
+    # CI has no key file: the program sends no privateKey and ignores connection.privateKey, so
+    # the engine (step_generator.go processIgnoreChanges) keeps the stored one: no change planned.
+    from tests.program import evaluate
+
+    config, secrets = agent_config(config, secrets)
+    config["ssh"] = {**config.get("ssh", {}), "privateKeyFile": str(tmp_path / "absent")}
+    ev = evaluate(config, secrets, preview=True)
+    for command in ev.commands:
+        assert "privateKey" not in command.plain["connection"]
+        assert "connection.privateKey" in command.ignore_changes or (
+            "connection" in command.ignore_changes
+        ), command.name
+    key = tmp_path / "present"
+    key.write_text(secrets_key := "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n")
+    config["ssh"]["privateKeyFile"] = str(key)
+    ev = evaluate(config, secrets, preview=True)
+    for command in ev.commands:
+        assert "connection.privateKey" not in command.ignore_changes
+        assert "privateKey" in command.plain["connection"]
+    assert secrets_key
