@@ -121,3 +121,49 @@ def test_requirements_txt_holds_nothing_the_program_does_not_need():
 def test_the_installed_versions_are_the_pinned_ones():
     for name, version in {**pins(RUNTIME), **pins(DEV)}.items():
         assert metadata.version(name) == version, name
+
+
+TOOLS = ROOT / "requirements-tools.txt"
+
+
+def doctor_and_plan_modules() -> set[str]:
+    """Top-level third-party modules imported by federation/doctor/ and federation/plan/."""
+    external: set[str] = set()
+    paths = [
+        *sorted((ROOT / "federation" / "doctor").glob("*.py")),
+        *sorted((ROOT / "federation" / "plan").glob("*.py")),
+    ]
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                external |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                external.add(node.module.split(".")[0])
+    return {
+        m
+        for m in external
+        if m not in sys.stdlib_module_names and m not in ("__future__", "federation")
+    }
+
+
+@pytest.mark.parametrize("python", ("3.10", "3.11"))
+def test_the_operator_tools_need_only_the_program_and_the_tools_extra(python):
+    # The guide installs requirements.txt (pulumi install) plus requirements-tools.txt, not the
+    # dev file, so the doctor and the plan run on Python 3.10.
+    distributions = metadata.packages_distributions()
+    imported = {canonical(d) for m in doctor_and_plan_modules() for d in distributions.get(m, [m])}
+    installed = set(pins(RUNTIME)) | set(pins(TOOLS))
+    missing = closure(imported, python) - installed
+    assert not missing, (
+        f"the doctor/plan need {sorted(missing)}: add them to requirements-tools.txt"
+    )
+    assert "paramiko" in pins(TOOLS)
+
+
+def test_the_tools_extra_holds_only_what_the_tools_need_and_agrees_with_dev():
+    tools, dev = pins(TOOLS), pins(DEV)
+    distributions = metadata.packages_distributions()
+    imported = {canonical(d) for m in doctor_and_plan_modules() for d in distributions.get(m, [m])}
+    needed = set().union(*(closure(imported, p) for p in PYTHONS)) - set(pins(RUNTIME))
+    assert set(tools) == needed, set(tools) ^ needed
+    assert all(dev[name] == version for name, version in tools.items()), "pin as in dev"

@@ -12,7 +12,6 @@ import pulumi
 from pydantic import BaseModel, ValidationError
 
 from federation.config.images import has_digest, is_floating_tag
-from federation.samples import sample_problems
 from federation.config.model import (
     VXLAN_ID_AUTO_START,
     ExaremeSettings,
@@ -24,6 +23,7 @@ from federation.config.model import (
     SwarmSettings,
     is_ip,
 )
+from federation.samples import sample_problems
 from policy.guardrails.stacks import is_prod
 
 SECRET_KEYS = ("sshPrivateKey", "ldsmPasswords")
