@@ -50,10 +50,6 @@ def is_unknown(value: Any) -> bool:
     return bool(value == UNKNOWN) if isinstance(value, str) else False
 
 
-def contains_unknown(value: Any) -> bool:
-    return _contains(value, is_unknown)
-
-
 def normalize(value: Any) -> Any:
     """Plain JSON-like data: integral floats (protobuf numbers) become ints, tuples become lists,
     the SDK's `Unknown` becomes the UNKNOWN sentinel, anything else that JSON cannot hold becomes
@@ -107,26 +103,6 @@ def redact(value: Any) -> Any:
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
-
-
-def secret_values(value: Any) -> list[str]:
-    """Every non-empty string held inside a secret (for leak checks in messages)."""
-    found: list[str] = []
-
-    def walk(v: Any, inside: bool) -> None:
-        if is_secret(v):
-            walk(v.get("value"), True)
-        elif isinstance(v, dict):
-            for item in v.values():
-                walk(item, inside)
-        elif isinstance(v, list):
-            for item in v:
-                walk(item, inside)
-        elif inside and isinstance(v, str) and v:
-            found.append(v)
-
-    walk(value, False)
-    return found
 
 
 def canonical(value: Any) -> str:
