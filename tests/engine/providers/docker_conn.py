@@ -23,6 +23,7 @@ asynchronously; the first operation waits for it).
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -34,7 +35,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import docker
@@ -127,19 +128,21 @@ class DialStdioBridge:
         with self._lock:
             self._procs.append(proc)
         assert proc.stdin and proc.stdout and proc.stderr
+        stdin = proc.stdin
+        stdout = cast(io.BufferedReader, proc.stdout)  # Popen's pipes are buffered (bufsize -1)
 
         def upstream() -> None:
             with contextlib.suppress(OSError, ValueError):
                 while chunk := client.recv(65536):
-                    proc.stdin.write(chunk)  # type: ignore[union-attr]
-                    proc.stdin.flush()  # type: ignore[union-attr]
+                    stdin.write(chunk)
+                    stdin.flush()
             with contextlib.suppress(OSError, ValueError):
-                proc.stdin.close()  # type: ignore[union-attr]
+                stdin.close()
 
         sender = threading.Thread(target=upstream, daemon=True)
         sender.start()
         with contextlib.suppress(OSError, ValueError):
-            while chunk := proc.stdout.read1(65536):  # type: ignore[attr-defined]
+            while chunk := stdout.read1(65536):
                 client.sendall(chunk)
         # Record why ssh ended before the client sees the connection close.
         status = proc.wait()
@@ -170,7 +173,7 @@ class DialStdioBridge:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
-class _HostPoolAdapter(UnixHTTPAdapter):  # type: ignore[misc]
+class _HostPoolAdapter(UnixHTTPAdapter):  # type: ignore[misc]  # docker-py is untyped
     """docker-py's unix adapter with one connection pool for the daemon, whatever the URL."""
 
     POOL_KEY = "http+docker://localhost"

@@ -293,11 +293,11 @@ def _handle_request(chan: paramiko.Channel, m: paramiko.Message) -> None:
     paramiko.Channel._handle_request(chan, m)
 
 
-class NegotiationError(paramiko.SSHException):
+class NegotiationError(paramiko.SSHException):  # type: ignore[misc]  # paramiko is untyped
     """x/crypto/ssh AlgorithmNegotiationError."""
 
 
-class GoTransport(paramiko.Transport):
+class GoTransport(paramiko.Transport):  # type: ignore[misc]  # paramiko is untyped
     """A client transport that offers host-key algorithms as x/crypto/ssh does and reports a
     failed negotiation with its text."""
 
@@ -691,9 +691,9 @@ def _run_session(
     stdout = collector.stdout.decode(errors="replace")
     stderr = collector.stderr.decode(errors="replace")
     combined = collector.combined.decode(errors="replace")
-    reason = _wait_error(status, signal)
-    if reason is not None:
-        raise SshError(f"{reason}: running {go_quote(command)}:\n{combined}")
+    wait_error = _wait_error(status, signal)
+    if wait_error is not None:
+        raise SshError(f"{wait_error}: running {go_quote(command)}:\n{combined}")
     return RunResult(
         stdout=stdout.removesuffix("\n"),
         stderr=stderr.removesuffix("\n"),

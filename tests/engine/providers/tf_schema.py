@@ -93,10 +93,10 @@ def _to_tf_value(value: Any, sch: S) -> Any:
     if is_unknown(value):
         return value
     block = sch.block
-    if sch.max_one:
+    if block is not None and sch.max_one:
         return (
             [to_tf(value, block)] if isinstance(value, dict) else [to_tf(v, block) for v in value]
-        )  # type: ignore[arg-type]
+        )
     if sch.type in (LIST, SET):
         items = value if isinstance(value, list) else [value]
         if block is not None:
@@ -118,8 +118,8 @@ def to_pulumi(value: dict[str, Any], schema: dict[str, S]) -> dict[str, Any]:
 
 def _to_pulumi_value(value: Any, sch: S) -> Any:
     block = sch.block
-    if sch.max_one:
-        return to_pulumi(value[0], block) if value else None  # type: ignore[arg-type]
+    if block is not None and sch.max_one:
+        return to_pulumi(value[0], block) if value else None
     if sch.type in (LIST, SET):
         if block is not None:
             return [to_pulumi(v, block) for v in value]
