@@ -180,14 +180,21 @@ class NetworkHandler(DockerHandler):
         self.call(old.provider, action)
 
 
+def _service_spec(config: dict[str, Any]) -> dict[str, Any]:
+    """createServiceSpec with the image in its tagged form (imageWithTagString)."""
+    spec = docker_create.service_spec(config)
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    container["Image"] = docker_image.image_with_tag(container["Image"])
+    return spec
+
+
 class ServiceHandler(DockerHandler):
     schema = docker_schema.SERVICE
 
     def create(self, res: ResourceView) -> tuple[str, dict[str, Any]]:
         config = self.config(res.inputs)
-        spec = docker_create.service_spec(config)
+        spec = _service_spec(config)
         container = spec["TaskTemplate"]["ContainerSpec"]
-        container["Image"] = docker_image.image_with_tag(container["Image"])
 
         def action(api: docker.APIClient) -> tuple[str, dict[str, Any]]:
             # QueryRegistry (client/service_create.go resolveContainerSpecImage): a failed
@@ -212,9 +219,7 @@ class ServiceHandler(DockerHandler):
     def update(self, res: ResourceView, old: ResourceState) -> dict[str, Any]:
         """resourceDockerServiceUpdate: the spec from the config, no QueryRegistry."""
         config = self.config(res.inputs)
-        spec = docker_create.service_spec(config)
-        container = spec["TaskTemplate"]["ContainerSpec"]
-        container["Image"] = docker_image.image_with_tag(container["Image"])
+        spec = _service_spec(config)
 
         def action(api: docker.APIClient) -> dict[str, Any]:
             current = api.inspect_service(old.id)
