@@ -49,9 +49,9 @@ def network_diff(options: dict[str, str] | None, inspect: str) -> BridgeDiff:
 
 
 def test_network_encrypted_empty_is_replaced_on_next_up() -> None:
-    """terraform-provider-docker v4.5.0 resource_docker_network.go (options Optional+Computed+
+    """terraform-provider-docker resource_docker_network.go (options Optional+Computed+
     ForceNew) and resource_docker_network_funcs.go resourceDockerNetworkReadRefreshFunc (stores
-    the daemon's whole Options map, vxlanid_list included); terraform-plugin-sdk v2.40.1
+    the daemon's whole Options map, vxlanid_list included); terraform-plugin-sdk
     helper/schema/schema.go diffMap."""
     result = network_diff({"encrypted": ""}, "network_overlay_encrypted_empty")
     assert result.changes
@@ -77,7 +77,7 @@ def test_network_with_vni_in_options_is_same() -> None:
 
 
 def test_network_without_options_keeps_computed_options() -> None:
-    """terraform-plugin-sdk v2.40.1 helper/schema/schema.go diffMap: an Optional+Computed map
+    """terraform-plugin-sdk helper/schema/schema.go diffMap: an Optional+Computed map
     absent from the config keeps the state (`n == nil && schema.Computed`)."""
     assert not network_diff(None, "network_overlay_encrypted_empty").changes
 
@@ -145,7 +145,7 @@ def service_diff(
 
 
 def test_short_dur() -> None:
-    """terraform-provider-docker v4.5.0 resource_docker_service_structures.go shortDur (over
+    """terraform-provider-docker resource_docker_service_structures.go shortDur (over
     Go's time.Duration.String)."""
     cases = {
         0: "0s",
@@ -218,7 +218,7 @@ def test_service_name_force_new_but_replicas_update() -> None:
 
 
 def test_query_registry_pins_image_and_platforms() -> None:
-    """docker/docker v28.5.2 client/service_create.go imageDigestAndPlatforms /
+    """docker/docker client/service_create.go imageDigestAndPlatforms /
     imageWithDigestString / imageWithTagString: name:tag@digest, arch "arm" cleared, a failed
     call keeps the image."""
     answer = {
@@ -468,7 +468,7 @@ class _AllocatingDaemon:
 
 
 def test_network_read_waits_before_its_first_inspect(monkeypatch: Any) -> None:
-    # kreuzwerker/terraform-provider-docker v4.5.0 resource_docker_network_funcs.go
+    # kreuzwerker/terraform-provider-docker resource_docker_network_funcs.go
     # resourceDockerNetworkRead: StateChangeConf{Delay: networkReadRefreshDelay (2 s)} before
     # resourceDockerNetworkReadRefreshFunc's inspect; resourceDockerNetworkCreate ends with it.
     from tests.engine.providers import docker_resources

@@ -1,23 +1,8 @@
-"""Reaching a Docker daemon the way pulumi-docker does for `ssh://` hosts.
-
-The real provider (docker/cli connhelper) runs, for every connection it opens,
-`ssh [sshOpts] [-o ConnectTimeout=30] [-T] -l USER -p PORT -- HOST docker system dial-stdio` with
-the system `ssh` binary, so host-key pinning, keys and agents work exactly as ssh configures them.
-Here a local unix socket stands in for that dialer: each connection the Docker SDK opens to it
-spawns that same ssh command and pipes the bytes through.
-
-Connections are used as the provider uses them. It makes one Docker client per provider
-configuration (terraform-provider-docker `ProviderConfig.MakeClient`, cached by config hash),
-pings the daemon when the provider is configured (pulumi-docker's native half,
-provider/provider.go `dockerNativeProvider.Configure` -> image.go `configureDockerClient(config,
-true)` -> `cli.Ping`, on every run, even one that changes nothing), negotiates the API version
-once, and its Go
-`http.Transport` keeps connections alive and reuses them for any request, keeping up to
-`MaxIdleConnsPerHost` (2) idle ones. So: one connection pool per target for the run, whatever
-the URL (docker-py alone keys its pools by URL, which would open a new ssh for every new API
-path), at most 2 idle connections, the version negotiated once, and `configure()` opening the
-first connection in the background as soon as the provider is known (Pulumi configures providers
-asynchronously; the first operation waits for it).
+"""Reaching a Docker daemon the way pulumi-docker does for `ssh://` hosts: a local unix
+socket spawns, for each connection the Docker SDK opens, the ssh command pulumi-docker's
+connhelper runs, and the connections are pooled as the provider's Go client pools them, so ssh
+options, pinning and connection counts are the real ones. Upstream: FIDELITY.md, "Reaching
+Docker".
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Docker networks, services and containers (`docker:index/...`) applied for real through
 their provider's host.
 
-Lifecycle as in pulumi-docker 5.x (a bridge of terraform-provider-docker v4.5.0): Diff compares
+Lifecycle as in pulumi-docker (a bridge of terraform-provider-docker): Diff compares
 the checked inputs with the state the provider's Read stored (docker_read), with the TF schema's
 rules (docker_schema); outputs are what Read stores after create/update. A Container is replaced
 delete-first (the provider sets DeleteBeforeReplace). Names that are not given are auto-named
