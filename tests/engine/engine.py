@@ -416,9 +416,22 @@ class Engine:
         preview answers: for a create or replacement, no id and only the inputs as outputs (the
         SDK makes every other output unknown); for an update, the old outputs with the new
         inputs; for a same, the old outputs."""
-        kwargs = {"old": old, "new_inputs": wrapped, "parent": reg.parent, "plan": plan}
-        kwargs["provider"] = reg.provider
         urn, type_, name = reg.urn, reg.type, reg.name
+
+        def step(op: str, logical: bool = True) -> None:
+            self._step(
+                op,
+                urn,
+                type_,
+                name,
+                old=old,
+                new_inputs=wrapped,
+                parent=reg.parent,
+                provider=reg.provider,
+                plan=plan,
+                logical=logical,
+            )
+
         if plan.op == "replace" and dbr and not recreating:
             assert old is not None
             for dependent, _keys in reversed(self._condemn_dependents(old)):
@@ -438,16 +451,16 @@ class Engine:
             )
             with self.lock:
                 self.gone.add(urn)
-            self._step("replace", urn, type_, name, **kwargs)  # type: ignore[arg-type]
-            self._step("create-replacement", urn, type_, name, logical=False, **kwargs)  # type: ignore[arg-type]
+            step("replace")
+            step("create-replacement", logical=False)
         elif plan.op == "replace" and recreating:
-            self._step("replace", urn, type_, name, **kwargs)  # type: ignore[arg-type]
-            self._step("create-replacement", urn, type_, name, logical=False, **kwargs)  # type: ignore[arg-type]
+            step("replace")
+            step("create-replacement", logical=False)
         elif plan.op == "replace":
-            self._step("create-replacement", urn, type_, name, logical=False, **kwargs)  # type: ignore[arg-type]
-            self._step("replace", urn, type_, name, **kwargs)  # type: ignore[arg-type]
+            step("create-replacement", logical=False)
+            step("replace")
         else:
-            self._step(plan.op, urn, type_, name, **kwargs)  # type: ignore[arg-type]
+            step(plan.op)
         unknown_id = UNKNOWN if type_.startswith(PROVIDER_PREFIX) else ""
         if plan.op == "same":
             assert old is not None

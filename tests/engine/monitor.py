@@ -3,6 +3,7 @@ with everything the real engine would see (dependencies, parent, provider, optio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf import empty_pb2
@@ -14,6 +15,9 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 from tests.engine.engine import Engine
 from tests.engine.props import from_wire, normalize
 from tests.engine.registration import Registration
+
+# pulumi.runtime.sync_await is untyped: the loop setup takes no argument and returns nothing.
+ensure_event_loop: Callable[[], None] = _ensure_event_loop
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -48,7 +52,7 @@ class EngineMonitor(MockMonitor):
         if request.type == STACK_TYPE:
             self.engine.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        ensure_event_loop()
         inputs = from_wire(request.object)
         reg = Registration(
             urn=urn,
@@ -80,7 +84,7 @@ class EngineMonitor(MockMonitor):
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=obj)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        ensure_event_loop()
         outputs = normalize(rpc.deserialize_properties(request.outputs))
         self.engine.register_outputs(request.urn, outputs)
         return empty_pb2.Empty()

@@ -1,14 +1,6 @@
-"""Property paths and property diffs, as the Pulumi engine handles them.
-
-- `parse_path`, `path_contains`, `path_string`: pulumi/pulumi
-  sdk/go/common/resource/properties_path.go (`ParsePropertyPath`, `PropertyPath.Contains`,
-  `PropertyPath.String`).
-- `process_ignore_changes`: pkg/resource/deploy/step_generator.go `processIgnoreChanges`, built on
-  properties_path.go `PropertyPath.Reset`.
-- `detailed_diff`: sdk/go/common/resource/properties_diff.go (`PropertyMap.Diff`) turned into a
-  detailed diff by sdk/go/common/resource/plugin/provider.go `NewDetailedDiffFromObjectDiff`.
-- `apply_replace_on_changes`, `diff_replaces`: step_generator.go `applyReplaceOnChanges` and
-  plugin.DiffResult.Replace.
+"""Property paths and property diffs, as the Pulumi engine handles them: ignoreChanges,
+replaceOnChanges and the detailed diff decide what a preview shows and what gets replaced.
+Upstream files and functions: FIDELITY.md, "Property paths".
 
 Values are the engine double's wrapped form: secrets are `{sig: secret, value: ...}` dicts,
 unknowns the UNKNOWN sentinel string.

@@ -14,8 +14,9 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from federation.tree import contains, is_secret_wrapper, unwrap
+from federation.tree import contains, is_secret_wrapper
 from federation.tree import redact as redact_with
+from federation.tree import unwrap as unwrap
 
 SIG_KEY: str = rpc._special_sig_key
 SECRET_SIG: str = rpc._special_secret_sig

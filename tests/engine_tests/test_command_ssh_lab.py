@@ -1,4 +1,4 @@
-"""The remote Command handler against real OpenSSH servers: what pulumi-command v1.2.1 does
+"""The remote Command handler against real OpenSSH servers: what pulumi-command does
 with host-key pins, env requests, signals, the agent and delete's inputs."""
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def no_agent(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_an_ssh_rsa_pin_offers_sha1_ssh_rsa_which_openssh_refuses(rsa_sshd: RsaSshd) -> None:
-    """pulumi-command v1.2.1 provider/pkg/provider/remote/connection.go SSHConfig:
+    """pulumi-command provider/pkg/provider/remote/connection.go SSHConfig:
     `hostKeyAlgorithms = []string{publicKey.Type()}`, so an RSA pin offers only "ssh-rsa"
     (SHA-1), which OpenSSH >= 8.8 no longer offers; x/crypto/ssh common.go findCommon fails with
     AlgorithmNegotiationError. The server's ed25519 key, pinned, works."""

@@ -1,4 +1,4 @@
-"""The remote Command's connection, modelled on pulumi-command v1.2.1, against loopback listeners.
+"""The remote Command's connection, modelled on pulumi-command, against loopback listeners.
 
 Dials are counted at TCP listeners this test controls; the back-off is recorded by replacing
 ssh_exec's sleep, never measured in seconds.
@@ -93,7 +93,7 @@ def dial_error(conn: Connection, messages: list[str] | None = None) -> str:
 
 
 def test_refused_dials_back_off_and_report_one_fewer_attempt(delays: list[float]) -> None:
-    """pulumi-command v1.2.1 provider/pkg/provider/remote/connection.go dialWithRetry and
+    """pulumi-command provider/pkg/provider/remote/connection.go dialWithRetry and
     reachedDialingErrorLimit, with pulumi/pulumi sdk/go/common/util/retry/until.go
     Retryer.Until (100 ms, x1.5, at most 5 s): dialErrorLimit=3 dials 4 times, sleeps 3 times,
     and prints `try` (3), not the number of dials. The TCP error is Go's net.OpError text."""
@@ -173,7 +173,7 @@ def test_a_reset_during_the_handshake_is_a_read_error(delays: list[float]) -> No
 
 
 def test_per_dial_timeout_bounds_the_tcp_connect(delays: list[float]) -> None:
-    """x/crypto/ssh v0.48.0 client.go Dial: `net.DialTimeout(network, addr, config.Timeout)`,
+    """x/crypto/ssh client.go Dial: `net.DialTimeout(network, addr, config.Timeout)`,
     with Timeout = perDialTimeout s (connection.go SSHConfig). A connect that gets no answer
     (a listener whose accept queue is full drops SYNs) fails with Go's "i/o timeout"."""
     full = socket.socket()
@@ -289,7 +289,7 @@ def test_host_key_is_parsed_before_any_dial(listener: Listener, delays: list[flo
 
 
 def test_exit_status_texts() -> None:
-    """x/crypto/ssh v0.48.0 session.go Session.wait and Waitmsg.String: an exit-signal without
+    """x/crypto/ssh session.go Session.wait and Waitmsg.String: an exit-signal without
     exit-status is 128 + the signal's number (the `signals` table), "from signal X", and
     ". Reason was: ..." when the server gives one; neither is ExitMissingError."""
     assert ssh_exec._wait_error(0, None) is None
@@ -317,7 +317,7 @@ class _Chunks:
 
 
 def test_logged_output_is_echoed_line_by_line() -> None:
-    """pulumi-command v1.2.1 provider/pkg/provider/util/util.go LogOutput: stdout and stderr
+    """pulumi-command provider/pkg/provider/util/util.go LogOutput: stdout and stderr
     (when logged) share one pipe read by a bufio.Scanner, one log line per line, the last
     unterminated line included; the outputs keep the raw bytes."""
     lines: list[str] = []

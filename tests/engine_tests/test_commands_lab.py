@@ -181,7 +181,7 @@ def test_removed_resources_are_deleted_in_reverse_dependency_order(
 def test_host_key_mismatch_is_refused_before_any_command(
     sshd: Sshd, remote_dir: Path, tmp_path: Path
 ) -> None:
-    """pulumi-command v1.2.1 provider/pkg/provider/remote/connection.go SSHConfig
+    """pulumi-command provider/pkg/provider/remote/connection.go SSHConfig
     (ssh.FixedHostKey) and dialWithRetry: a mismatch is a dial error like any other, retried,
     with x/crypto/ssh's text (client.go fixedHostKey.check) and nothing added."""
     marker = remote_dir / "ran"

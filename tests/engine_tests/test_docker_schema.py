@@ -9,15 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.engine.props import UNKNOWN
-from tests.engine.providers import docker_read, docker_schema
-from tests.engine.providers.docker_schema import (
-    CONTAINER,
-    NETWORK,
-    SERVICE,
-    bridge_diff,
-    to_pulumi,
-    to_tf,
-)
+from tests.engine.providers import docker_create, docker_image, docker_read, tf_schema
+from tests.engine.providers.bridge import BridgeDiff, bridge_diff
+from tests.engine.providers.docker_schema import CONTAINER, NETWORK, SERVICE
+from tests.engine.providers.tf_schema import to_pulumi, to_tf
 
 DATA = Path(__file__).parent / "data" / "docker_inspect"
 
@@ -43,22 +38,20 @@ def network_inputs(options: dict[str, str] | None) -> dict[str, Any]:
 
 
 def stored(flat: dict[str, Any], config: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    return to_pulumi({**docker_schema.apply_defaults(config, schema), **flat}, schema)
+    return to_pulumi({**tf_schema.apply_defaults(config, schema), **flat}, schema)
 
 
-def network_diff(options: dict[str, str] | None, inspect: str) -> docker_schema.BridgeDiff:
+def network_diff(options: dict[str, str] | None, inspect: str) -> BridgeDiff:
     news = network_inputs(options)
-    flat = docker_schema.with_empty_collections(
-        docker_read.flatten_network(canned(inspect)), NETWORK
-    )
+    flat = tf_schema.with_empty_collections(docker_read.flatten_network(canned(inspect)), NETWORK)
     state = stored(flat, to_tf(news, NETWORK), NETWORK)
     return bridge_diff(NETWORK, to_tf(state, NETWORK), to_tf(news, NETWORK))
 
 
 def test_network_encrypted_empty_is_replaced_on_next_up() -> None:
-    """terraform-provider-docker v4.5.0 resource_docker_network.go (options Optional+Computed+
+    """terraform-provider-docker resource_docker_network.go (options Optional+Computed+
     ForceNew) and resource_docker_network_funcs.go resourceDockerNetworkReadRefreshFunc (stores
-    the daemon's whole Options map, vxlanid_list included); terraform-plugin-sdk v2.40.1
+    the daemon's whole Options map, vxlanid_list included); terraform-plugin-sdk
     helper/schema/schema.go diffMap."""
     result = network_diff({"encrypted": ""}, "network_overlay_encrypted_empty")
     assert result.changes
@@ -84,7 +77,7 @@ def test_network_with_vni_in_options_is_same() -> None:
 
 
 def test_network_without_options_keeps_computed_options() -> None:
-    """terraform-plugin-sdk v2.40.1 helper/schema/schema.go diffMap: an Optional+Computed map
+    """terraform-plugin-sdk helper/schema/schema.go diffMap: an Optional+Computed map
     absent from the config keeps the state (`n == nil && schema.Computed`)."""
     assert not network_diff(None, "network_overlay_encrypted_empty").changes
 
@@ -147,12 +140,12 @@ def service_state(info: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def service_diff(
     news: dict[str, Any], info: dict[str, Any] | None = None, ignore: list[str] | None = None
-) -> docker_schema.BridgeDiff:
+) -> BridgeDiff:
     return bridge_diff(SERVICE, to_tf(service_state(info), SERVICE), to_tf(news, SERVICE), ignore)
 
 
 def test_short_dur() -> None:
-    """terraform-provider-docker v4.5.0 resource_docker_service_structures.go shortDur (over
+    """terraform-provider-docker resource_docker_service_structures.go shortDur (over
     Go's time.Duration.String)."""
     cases = {
         0: "0s",
@@ -225,7 +218,7 @@ def test_service_name_force_new_but_replicas_update() -> None:
 
 
 def test_query_registry_pins_image_and_platforms() -> None:
-    """docker/docker v28.5.2 client/service_create.go imageDigestAndPlatforms /
+    """docker/docker client/service_create.go imageDigestAndPlatforms /
     imageWithDigestString / imageWithTagString: name:tag@digest, arch "arm" cleared, a failed
     call keeps the image."""
     answer = {
@@ -235,17 +228,17 @@ def test_query_registry_pins_image_and_platforms() -> None:
             {"architecture": "arm", "os": "linux"},
         ],
     }
-    pinned, platforms = docker_read.query_registry(answer, "hbpmip/exareme:v5")
+    pinned, platforms = docker_image.query_registry(answer, "hbpmip/exareme:v5")
     assert pinned == "hbpmip/exareme:v5@sha256:" + "a" * 64
     assert platforms == [
         {"Architecture": "amd64", "OS": "linux"},
         {"Architecture": "", "OS": "linux"},
     ]
-    assert docker_read.query_registry(None, "hbpmip/exareme:v5") == ("hbpmip/exareme:v5", None)
-    assert docker_read.image_with_tag("busybox") == "busybox:latest"
-    assert docker_read.image_with_tag("docker.io/library/busybox:1") == "busybox:1"
+    assert docker_image.query_registry(None, "hbpmip/exareme:v5") == ("hbpmip/exareme:v5", None)
+    assert docker_image.image_with_tag("busybox") == "busybox:latest"
+    assert docker_image.image_with_tag("docker.io/library/busybox:1") == "busybox:1"
     digest = "x@sha256:" + "b" * 64
-    assert docker_read.image_with_digest(digest, "sha256:" + "c" * 64) == digest
+    assert docker_image.image_with_digest(digest, "sha256:" + "c" * 64) == digest
     assert canned("distribution_no_registry")["status"] == 500
 
 
@@ -295,8 +288,8 @@ def test_service_spec_sends_what_the_provider_sends() -> None:
     """resource_docker_service_structures.go createServiceSpec/createContainerSpec: zero-valued
     blocks are sent (StopGracePeriod 0, Healthcheck {}, DNSConfig {}, Init false, Isolation
     default, Resources {}) -- the spec the lab capture was created from."""
-    config = docker_schema.apply_defaults(to_tf(master_inputs(), SERVICE), SERVICE)
-    spec = docker_read.service_spec(config)
+    config = tf_schema.apply_defaults(to_tf(master_inputs(), SERVICE), SERVICE)
+    spec = docker_create.service_spec(config)
     captured = canned("service_created_tf_spec")["Spec"]
     cs = spec["TaskTemplate"]["ContainerSpec"]
     assert cs["StopGracePeriod"] == 0 and cs["Healthcheck"] == {} and cs["DNSConfig"] == {}
@@ -316,8 +309,8 @@ def test_service_spec_sends_empty_resources_placement_and_restart_policy() -> No
         "name": "bare",
         "taskSpec": {"containerSpec": {"image": "busybox:1"}},
     }
-    config = docker_schema.apply_defaults(to_tf(inputs, SERVICE), SERVICE)
-    template = docker_read.service_spec(config)["TaskTemplate"]
+    config = tf_schema.apply_defaults(to_tf(inputs, SERVICE), SERVICE)
+    template = docker_create.service_spec(config)["TaskTemplate"]
     assert template["Resources"] == {}
     assert template["Placement"] == {}
     assert template["RestartPolicy"] == {}
@@ -337,10 +330,8 @@ def portal_inputs() -> dict[str, Any]:
 
 
 def container_state(info: dict[str, Any]) -> dict[str, Any]:
-    config = docker_schema.apply_defaults(to_tf(portal_inputs(), CONTAINER), CONTAINER)
-    flat = docker_schema.with_empty_collections(
-        docker_read.flatten_container(info, config), CONTAINER
-    )
+    config = tf_schema.apply_defaults(to_tf(portal_inputs(), CONTAINER), CONTAINER)
+    flat = tf_schema.with_empty_collections(docker_read.flatten_container(info, config), CONTAINER)
     return to_pulumi(flat, CONTAINER)
 
 
@@ -432,7 +423,7 @@ def test_query_registry_reads_the_lower_case_oci_descriptor() -> None:
             {"architecture": "arm", "os": "linux"},
         ],
     }
-    pinned, platforms = docker_read.query_registry(answer, "hbpmip/exareme:v5")
+    pinned, platforms = docker_image.query_registry(answer, "hbpmip/exareme:v5")
     assert pinned == f"hbpmip/exareme:v5@{digest}"
     assert platforms == [
         {"Architecture": "amd64", "OS": "linux"},
@@ -477,7 +468,7 @@ class _AllocatingDaemon:
 
 
 def test_network_read_waits_before_its_first_inspect(monkeypatch: Any) -> None:
-    # kreuzwerker/terraform-provider-docker v4.5.0 resource_docker_network_funcs.go
+    # kreuzwerker/terraform-provider-docker resource_docker_network_funcs.go
     # resourceDockerNetworkRead: StateChangeConf{Delay: networkReadRefreshDelay (2 s)} before
     # resourceDockerNetworkReadRefreshFunc's inspect; resourceDockerNetworkCreate ends with it.
     from tests.engine.providers import docker_resources

@@ -1,6 +1,6 @@
 """The docker_secret model (tests/engine/providers/docker_secret.py) and the service's
-`task_spec.container_spec.secrets` block (docker_schema.py, docker_read.py), against a fake
-daemon and the lab capture of a service the provider created."""
+`task_spec.container_spec.secrets` block (docker_schema.py, docker_create.py, docker_read.py),
+against a fake daemon and the lab capture of a service the provider created."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ import docker
 import pytest
 
 from tests.engine.props import UNKNOWN
-from tests.engine.providers import docker_read, docker_schema
+from tests.engine.providers import docker_create, docker_read
 from tests.engine.providers.base import HandlerContext, ProviderError, ResourceView
-from tests.engine.providers.docker_schema import SERVICE, bridge_diff, to_tf
+from tests.engine.providers.bridge import bridge_diff
+from tests.engine.providers.docker_schema import SERVICE
 from tests.engine.providers.docker_secret import SECRET, SecretHandler
+from tests.engine.providers.tf_schema import apply_defaults, to_tf
 from tests.engine.state import ResourceState
 from tests.engine_tests.test_docker_schema import canned, master_inputs, stored
 
@@ -176,8 +178,8 @@ def worker_inputs(secret_id: str) -> dict[str, Any]:
 def service_with_secret(secret_id: str) -> dict[str, Any]:
     """The lab capture with the reference the daemon stores for worker_inputs' spec."""
     info = copy.deepcopy(canned("service_created_tf_spec"))
-    spec = docker_read.service_spec(
-        docker_schema.apply_defaults(to_tf(worker_inputs(secret_id), SERVICE), SERVICE)
+    spec = docker_create.service_spec(
+        apply_defaults(to_tf(worker_inputs(secret_id), SERVICE), SERVICE)
     )
     info["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"] = spec["TaskTemplate"][
         "ContainerSpec"

@@ -1,4 +1,4 @@
-"""`command:remote:Command` (pulumi-command v1.2.1) applied over SSH for real.
+"""`command:remote:Command` (pulumi-command) applied over SSH for real.
 
 Create/Update/Delete follow provider/pkg/provider/remote/commandController.go; running a
 command follows commandOutputs.go CommandOutputs.run (see ssh_exec for the connection).

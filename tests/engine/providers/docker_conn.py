@@ -1,28 +1,14 @@
-"""Reaching a Docker daemon the way pulumi-docker does for `ssh://` hosts.
-
-The real provider (docker/cli connhelper) runs, for every connection it opens,
-`ssh [sshOpts] [-o ConnectTimeout=30] [-T] -l USER -p PORT -- HOST docker system dial-stdio` with
-the system `ssh` binary, so host-key pinning, keys and agents work exactly as ssh configures them.
-Here a local unix socket stands in for that dialer: each connection the Docker SDK opens to it
-spawns that same ssh command and pipes the bytes through.
-
-Connections are used as the provider uses them. It makes one Docker client per provider
-configuration (terraform-provider-docker `ProviderConfig.MakeClient`, cached by config hash),
-pings the daemon when the provider is configured (pulumi-docker's native half,
-provider/provider.go `dockerNativeProvider.Configure` -> image.go `configureDockerClient(config,
-true)` -> `cli.Ping`, on every run, even one that changes nothing), negotiates the API version
-once, and its Go
-`http.Transport` keeps connections alive and reuses them for any request, keeping up to
-`MaxIdleConnsPerHost` (2) idle ones. So: one connection pool per target for the run, whatever
-the URL (docker-py alone keys its pools by URL, which would open a new ssh for every new API
-path), at most 2 idle connections, the version negotiated once, and `configure()` opening the
-first connection in the background as soon as the provider is known (Pulumi configures providers
-asynchronously; the first operation waits for it).
+"""Reaching a Docker daemon the way pulumi-docker does for `ssh://` hosts: a local unix
+socket spawns, for each connection the Docker SDK opens, the ssh command pulumi-docker's
+connhelper runs, and the connections are pooled as the provider's Go client pools them, so ssh
+options, pinning and connection counts are the real ones. Upstream: FIDELITY.md, "Reaching
+Docker".
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -34,7 +20,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import docker
@@ -127,19 +113,21 @@ class DialStdioBridge:
         with self._lock:
             self._procs.append(proc)
         assert proc.stdin and proc.stdout and proc.stderr
+        stdin = proc.stdin
+        stdout = cast(io.BufferedReader, proc.stdout)  # Popen's pipes are buffered (bufsize -1)
 
         def upstream() -> None:
             with contextlib.suppress(OSError, ValueError):
                 while chunk := client.recv(65536):
-                    proc.stdin.write(chunk)  # type: ignore[union-attr]
-                    proc.stdin.flush()  # type: ignore[union-attr]
+                    stdin.write(chunk)
+                    stdin.flush()
             with contextlib.suppress(OSError, ValueError):
-                proc.stdin.close()  # type: ignore[union-attr]
+                stdin.close()
 
         sender = threading.Thread(target=upstream, daemon=True)
         sender.start()
         with contextlib.suppress(OSError, ValueError):
-            while chunk := proc.stdout.read1(65536):  # type: ignore[attr-defined]
+            while chunk := stdout.read1(65536):
                 client.sendall(chunk)
         # Record why ssh ended before the client sees the connection close.
         status = proc.wait()
@@ -170,7 +158,7 @@ class DialStdioBridge:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
-class _HostPoolAdapter(UnixHTTPAdapter):  # type: ignore[misc]
+class _HostPoolAdapter(UnixHTTPAdapter):  # type: ignore[misc]  # docker-py is untyped
     """docker-py's unix adapter with one connection pool for the daemon, whatever the URL."""
 
     POOL_KEY = "http+docker://localhost"

@@ -1,7 +1,7 @@
 """Docker networks, services and containers (`docker:index/...`) applied for real through
 their provider's host.
 
-Lifecycle as in pulumi-docker 5.x (a bridge of terraform-provider-docker v4.5.0): Diff compares
+Lifecycle as in pulumi-docker (a bridge of terraform-provider-docker): Diff compares
 the checked inputs with the state the provider's Read stored (docker_read), with the TF schema's
 rules (docker_schema); outputs are what Read stores after create/update. A Container is replaced
 delete-first (the provider sets DeleteBeforeReplace). Names that are not given are auto-named
@@ -18,7 +18,14 @@ import docker
 import requests
 
 from tests.engine.props import parse_duration_ns
-from tests.engine.providers import docker_read, docker_schema
+from tests.engine.providers import (
+    bridge,
+    docker_create,
+    docker_image,
+    docker_read,
+    docker_schema,
+    tf_schema,
+)
 from tests.engine.providers.base import (
     DiffResult,
     Handler,
@@ -53,7 +60,7 @@ class DockerHandler(Handler):
             raise ProviderError(f"unknown provider {provider_ref}")
         return DockerTarget.from_provider(config)
 
-    schema: ClassVar[dict[str, docker_schema.S]] = {}
+    schema: ClassVar[dict[str, tf_schema.S]] = {}
 
     def check(self, res: ResourceView, old: ResourceState | None) -> dict[str, Any]:
         """Auto-name, then the TF schema's Defaults where the inputs have no value (the
@@ -62,16 +69,16 @@ class DockerHandler(Handler):
         if not inputs.get("name"):
             old_name = plain(old.inputs).get("name") if old else None
             inputs["name"] = old_name or f"{res.name}-{secrets.token_hex(4)[:7]}"
-        tf = docker_schema.apply_defaults(docker_schema.to_tf(inputs, self.schema), self.schema)
-        return {**inputs, **docker_schema.to_pulumi(tf, self.schema)}
+        tf = tf_schema.apply_defaults(tf_schema.to_tf(inputs, self.schema), self.schema)
+        return {**inputs, **tf_schema.to_pulumi(tf, self.schema)}
 
     def diff(
         self, old: ResourceState, news: dict[str, Any], ignore_changes: list[str]
     ) -> DiffResult:
         """pulumi-terraform-bridge Diff: the TF diff of the news against the stored state."""
-        state = docker_schema.to_tf(plain(old.outputs) or {}, self.schema)
-        config = docker_schema.to_tf(news, self.schema)
-        result = docker_schema.bridge_diff(self.schema, state, config, ignore_changes)
+        state = tf_schema.to_tf(plain(old.outputs) or {}, self.schema)
+        config = tf_schema.to_tf(news, self.schema)
+        result = bridge.bridge_diff(self.schema, state, config, ignore_changes)
         return DiffResult(
             changes=result.changes,
             diffs=result.diffs,
@@ -82,12 +89,12 @@ class DockerHandler(Handler):
 
     def config(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """The TF config (defaults applied) of checked inputs."""
-        return docker_schema.apply_defaults(docker_schema.to_tf(inputs, self.schema), self.schema)
+        return tf_schema.apply_defaults(tf_schema.to_tf(inputs, self.schema), self.schema)
 
     def outputs(self, state: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         """Pulumi outputs: the planned state (config) with what Read set over it."""
-        merged = docker_schema.with_empty_collections({**config, **state}, self.schema)
-        return docker_schema.to_pulumi(merged, self.schema)
+        merged = tf_schema.with_empty_collections({**config, **state}, self.schema)
+        return tf_schema.to_pulumi(merged, self.schema)
 
     def call(self, provider_ref: str, action: Any) -> Any:
         """Run action(api) against the provider's daemon, with the provider's error texts."""
@@ -115,7 +122,7 @@ class NetworkHandler(DockerHandler):
 
     def create(self, res: ResourceView) -> tuple[str, dict[str, Any]]:
         config = self.config(res.inputs)
-        body = docker_read.network_create_body(config)
+        body = docker_create.network_create_body(config)
 
         def action(api: docker.APIClient) -> tuple[str, dict[str, Any]]:
             created = api._result(api._post_json(api._url("/networks/create"), data=body), True)
@@ -140,7 +147,7 @@ class NetworkHandler(DockerHandler):
             return None
         return self.outputs(
             docker_read.flatten_network(info),
-            (plain(old.outputs) and docker_schema.to_tf(plain(old.outputs), self.schema)) or {},
+            (plain(old.outputs) and tf_schema.to_tf(plain(old.outputs), self.schema)) or {},
         )
 
     def delete(self, old: ResourceState) -> None:
@@ -173,14 +180,21 @@ class NetworkHandler(DockerHandler):
         self.call(old.provider, action)
 
 
+def _service_spec(config: dict[str, Any]) -> dict[str, Any]:
+    """createServiceSpec with the image in its tagged form (imageWithTagString)."""
+    spec = docker_create.service_spec(config)
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    container["Image"] = docker_image.image_with_tag(container["Image"])
+    return spec
+
+
 class ServiceHandler(DockerHandler):
     schema = docker_schema.SERVICE
 
     def create(self, res: ResourceView) -> tuple[str, dict[str, Any]]:
         config = self.config(res.inputs)
-        spec = docker_read.service_spec(config)
+        spec = _service_spec(config)
         container = spec["TaskTemplate"]["ContainerSpec"]
-        container["Image"] = docker_read.image_with_tag(container["Image"])
 
         def action(api: docker.APIClient) -> tuple[str, dict[str, Any]]:
             # QueryRegistry (client/service_create.go resolveContainerSpecImage): a failed
@@ -190,7 +204,7 @@ class ServiceHandler(DockerHandler):
                 answer = response.json() if response.status_code == 200 else None
             except (docker.errors.APIError, ValueError):
                 answer = None
-            pinned, platforms = docker_read.query_registry(answer, container["Image"])
+            pinned, platforms = docker_image.query_registry(answer, container["Image"])
             container["Image"] = pinned
             if platforms:
                 spec["TaskTemplate"].setdefault("Placement", {})["Platforms"] = platforms
@@ -205,9 +219,7 @@ class ServiceHandler(DockerHandler):
     def update(self, res: ResourceView, old: ResourceState) -> dict[str, Any]:
         """resourceDockerServiceUpdate: the spec from the config, no QueryRegistry."""
         config = self.config(res.inputs)
-        spec = docker_read.service_spec(config)
-        container = spec["TaskTemplate"]["ContainerSpec"]
-        container["Image"] = docker_read.image_with_tag(container["Image"])
+        spec = _service_spec(config)
 
         def action(api: docker.APIClient) -> dict[str, Any]:
             current = api.inspect_service(old.id)
@@ -233,7 +245,7 @@ class ServiceHandler(DockerHandler):
         info = self.call(old.provider, action)
         if info is None:
             return None
-        prior = docker_schema.to_tf(plain(old.outputs) or {}, self.schema)
+        prior = tf_schema.to_tf(plain(old.outputs) or {}, self.schema)
         return self.outputs(docker_read.flatten_service(info), prior)
 
     def delete(self, old: ResourceState) -> None:
@@ -327,7 +339,7 @@ class ContainerHandler(DockerHandler):
 
     def create(self, res: ResourceView) -> tuple[str, dict[str, Any]]:
         config = self.config(res.inputs)
-        body = docker_read.container_create_body(config)
+        body = docker_create.container_create_body(config)
         image = config["image"]
 
         def action(api: docker.APIClient) -> dict[str, Any]:
@@ -357,7 +369,7 @@ class ContainerHandler(DockerHandler):
         max_retry_count and resources through ContainerUpdate. It ends without a Read, so the
         state is the planned one."""
         config = self.config(res.inputs)
-        prior = docker_schema.to_tf(plain(old.outputs) or {}, self.schema)
+        prior = tf_schema.to_tf(plain(old.outputs) or {}, self.schema)
 
         def action(api: docker.APIClient) -> None:
             restart = prior.get("must_run") is False and config.get("must_run", True)
@@ -384,7 +396,7 @@ class ContainerHandler(DockerHandler):
 
     def read(self, old: ResourceState) -> dict[str, Any] | None:
         """fetchDockerContainer: not in the list of all containers = gone."""
-        prior = docker_schema.to_tf(plain(old.outputs) or {}, self.schema)
+        prior = tf_schema.to_tf(plain(old.outputs) or {}, self.schema)
 
         def action(api: docker.APIClient) -> dict[str, Any] | None:
             if not any(c["Id"] == old.id for c in api.containers(all=True)):
@@ -394,12 +406,12 @@ class ContainerHandler(DockerHandler):
         info = self.call(old.provider, action)
         if info is None:
             return None
-        return docker_schema.to_pulumi(docker_read.flatten_container(info, prior), self.schema)
+        return tf_schema.to_pulumi(docker_read.flatten_container(info, prior), self.schema)
 
     def delete(self, old: ResourceState) -> None:
         """resourceDockerContainerDelete: stop (destroy_grace_seconds), force-remove, wait;
         "No such container" and "is already in progress" are ignored."""
-        props = docker_schema.to_tf(plain(old.outputs) or {}, self.schema)
+        props = tf_schema.to_tf(plain(old.outputs) or {}, self.schema)
         container_id = old.id
 
         def ignorable(exc: docker.errors.APIError) -> bool:

@@ -21,7 +21,7 @@ import docker
 from tests.engine.props import is_unknown
 from tests.engine.providers.base import ProviderError, ResourceView, plain
 from tests.engine.providers.docker_resources import DockerHandler
-from tests.engine.providers.docker_schema import SET, STR, S, to_tf
+from tests.engine.providers.tf_schema import SET, STR, S, to_tf
 from tests.engine.state import ResourceState
 
 # resourceDockerSecret's schema (helpers.go labelSchema for the labels' elements).

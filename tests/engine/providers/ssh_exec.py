@@ -1,22 +1,7 @@
-"""Run one command over SSH the way pulumi-command v1.2.1's remote provider does.
-
-The real provider is Go: `provider/pkg/provider/remote/connection.go` (SSHConfig, Dial,
-dialWithRetry), `commandOutputs.go` (run) and golang.org/x/crypto/ssh v0.48.0. What is modelled:
-
-- SSHConfig runs once per command, before any dial: the pinned host key and the private key are
-  parsed, and the agent socket (`agentSocketPath`, else `SSH_AUTH_SOCK`) is dialled. Any error
-  there fails the command at once, without retries.
-- Each dial is `ssh.Dial`: `net.DialTimeout` bounded by `perDialTimeout` (0: no bound), then the
-  SSH handshake and authentication with no time bound at all.
-- A pinned host key is negotiated offering only its own type (`[]string{publicKey.Type()}`), so
-  an `ssh-rsa` pin offers SHA-1 `ssh-rsa`, which OpenSSH >= 8.8 refuses.
-- Dials are retried with retry.Until's back-off (0.1 s, x1.5, at most 5 s) until more than
-  `dialErrorLimit` have failed (-1 or less: no limit); the error then reads
-  `after <dials - 1> failed attempts: <last error>`.
-- Authentication follows x/crypto/ssh's client_auth.go: "none" first, then the configured
-  methods in order (private key, password, keyboard-interactive, agent), never the same method
-  name twice, so the agent is not tried when a private key was given.
-- `environment` and `PULUMI_COMMAND_STDOUT`/`STDERR` are `env` requests that want a reply.
+"""Run one command over SSH the way pulumi-command's remote provider does (Go, on
+golang.org/x/crypto/ssh): the same dial, retry, login order, env requests and error texts, since
+the program's errors and retries are what the user sees. Upstream files and functions:
+FIDELITY.md, "Commands".
 """
 
 from __future__ import annotations
@@ -293,11 +278,11 @@ def _handle_request(chan: paramiko.Channel, m: paramiko.Message) -> None:
     paramiko.Channel._handle_request(chan, m)
 
 
-class NegotiationError(paramiko.SSHException):
+class NegotiationError(paramiko.SSHException):  # type: ignore[misc]  # paramiko is untyped
     """x/crypto/ssh AlgorithmNegotiationError."""
 
 
-class GoTransport(paramiko.Transport):
+class GoTransport(paramiko.Transport):  # type: ignore[misc]  # paramiko is untyped
     """A client transport that offers host-key algorithms as x/crypto/ssh does and reports a
     failed negotiation with its text."""
 
@@ -691,9 +676,9 @@ def _run_session(
     stdout = collector.stdout.decode(errors="replace")
     stderr = collector.stderr.decode(errors="replace")
     combined = collector.combined.decode(errors="replace")
-    reason = _wait_error(status, signal)
-    if reason is not None:
-        raise SshError(f"{reason}: running {go_quote(command)}:\n{combined}")
+    wait_error = _wait_error(status, signal)
+    if wait_error is not None:
+        raise SshError(f"{wait_error}: running {go_quote(command)}:\n{combined}")
     return RunResult(
         stdout=stdout.removesuffix("\n"),
         stderr=stderr.removesuffix("\n"),
