@@ -53,7 +53,7 @@ def project(
         if serial is not None and graph and serial.deploy is not None:
             fixed = serial.deploy - (serial.engine_span or 0.0)
             steps, missing = projection.program_steps(
-                graph, serial.steps, _workers(serial.workers), wan
+                graph, serial.steps, _workers(serial.workers), wan, _workers(workers)
             )
             length, path = projection.critical_path(steps)
             got |= {

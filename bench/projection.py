@@ -153,9 +153,14 @@ class Node:
 
 
 def program_steps(
-    graph: Sequence[Node], measured: Mapping[str, float], aliases: Iterable[str], wan: Wan
+    graph: Sequence[Node],
+    measured: Mapping[str, float],
+    aliases: Iterable[str],
+    wan: Wan,
+    graph_aliases: Iterable[str] = (),
 ) -> tuple[list[Step], list[str]]:
-    """The program's steps at its graph's size: durations by kind from `measured`, plus WAN.
+    """The program's steps at its graph's size: durations by kind from `measured` (whose
+    hospitals are `aliases`; the graph's are `graph_aliases`), plus WAN.
     The first Docker step of each provider also opens its ssh tunnel. Returns the steps and the
     kinds that were not measured (their steps count 0 s plus WAN)."""
     by_kind = kind_durations(measured, aliases)
@@ -163,8 +168,9 @@ def program_steps(
     providers_ = {n.name for n in graph if n.type.startswith(PROVIDER_PREFIX)}
     tunnels: set[str] = set()
     steps, missing = [], []
+    graph_aliases = list(graph_aliases)
     for node in graph:
-        k = kind(node.name, aliases)
+        k = kind(node.name, graph_aliases)
         if k not in by_kind and not node.type.startswith(PROVIDER_PREFIX):
             missing.append(k)
         rtts = _program_rtts(node.name, node.type, wan)
