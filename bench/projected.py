@@ -103,7 +103,8 @@ def section(
         "",
         "**Projected**, not measured: each tool's deploy (its command, not until working) if "
         "every hospital were its own machine over a WAN of RTT "
-        f'{1000 * wan.rtt:.0f} ms. Method and parameters: `bench/method.md`, "Projection". '
+        f'{1000 * wan.rtt:.0f} ms. Method and parameters: `bench/method.md`, "How cost and '
+        'the projection are measured". '
         "Each step takes its uncontended duration from this run's calibration ("
         + "; ".join(
             [
