@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import evalcost, machine, report
+from bench import dag, evalcost, machine, projected, report
 from bench.floor import AddFloor, Floor
+from bench.projection import Wan
 from bench.runner import TOOL_KEYS, Options, Sample, log, run_all
 from bench.spec import PREFIX, SUBNET
-from bench.tools.ansible import TARGET_PYTHON, ansible_bin
+from bench.tools.ansible import DEFAULT_FORKS, TARGET_PYTHON, ansible_bin
 from tests.engine.runner import default_parallel
 from tests.lab import Lab
 
@@ -83,6 +84,20 @@ def _parser() -> argparse.ArgumentParser:
         help="before each deploy wait (at most --max-load-wait s) for the 1-min load to drop",
     )
     parser.add_argument("--max-load-wait", type=float, default=60.0)
+    parser.add_argument("--prefix", default=PREFIX, help=f"the bench lab's prefix ({PREFIX})")
+    parser.add_argument("--subnet", default=SUBNET, help=f"the bench lab's /24 ({SUBNET})")
+    parser.add_argument(
+        "--rtt", type=float, default=Wan().rtt, help="projection: the WAN's round trip, seconds"
+    )
+    parser.add_argument(
+        "--projection-parallel",
+        type=int,
+        default=default_parallel(),
+        help="projection: (a)'s --parallel (default the CLI's, 4 x CPUs)",
+    )
+    parser.add_argument(
+        "--projection-forks", type=int, default=DEFAULT_FORKS, help="projection: (b)'s forks"
+    )
     parser.add_argument(
         "--report-only", type=Path, help="rewrite the report from a results.json of a run"
     )
@@ -183,10 +198,26 @@ def _parallel_derivation() -> str:
     return f"4 x {cpus} CPUs this process may run on (os.sched_getaffinity; Go's GOMAXPROCS)"
 
 
+def _projection_meta(args: argparse.Namespace) -> dict[str, Any]:
+    """The projection's parameters, and the program's step graphs at its sizes (under mocks)."""
+    return {
+        "projection": {
+            "rtt": args.rtt,
+            "parallel": args.projection_parallel,
+            "forks": args.projection_forks,
+        },
+        "graphs": {
+            str(size): [[n.name, n.type, list(n.deps)] for n in dag.graph(size)]
+            for size in projected.SIZES
+        },
+    }
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.report_only:
         document = json.loads(args.report_only.read_text())
+        document["meta"] |= _projection_meta(args)
         if args.eval_again:
             log(f"measuring the evaluation cost for {args.eval_sizes} hospitals")
             document["evalcost"] = [asdict(c) for c in evalcost.measure(args.eval_sizes)]
@@ -219,8 +250,10 @@ def main(argv: list[str]) -> int:
         args.max_load_wait,
         args.peer_runs,
         args.forks_sizes,
+        args.prefix,
+        args.subnet,
     )
-    lab = Lab(PREFIX, SUBNET)
+    lab = Lab(args.prefix, args.subnet)
     samples: list[Sample] = []
     # First, on a machine not yet busy with the bench's own lab.
     log(f"measuring the evaluation cost for {args.eval_sizes} hospitals")
@@ -251,6 +284,7 @@ def main(argv: list[str]) -> int:
         "peer_runs": {str(k): v for k, v in args.peer_runs.items()},
         "runs": args.runs,
         "forks_sizes": args.forks_sizes,
+        **_projection_meta(args),
     }
     _save(args.workdir / "results.json", samples, costs, meta)
     _write_report(out, samples, costs, meta)

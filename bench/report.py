@@ -11,17 +11,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bench import projected as projected_
+from bench import targets
 from bench.evalcost import EvalCost
+from bench.projection import Node, Wan
 from bench.runner import Sample
 from bench.stats import ratio, show, summarize
 
 TARGET_FLOOR_RATIO = 1.5
 REFERENCE = "program"  # the ratio columns divide by (a) at the CLI's default parallelism
-PROGRAMS = ("program", "program-unbounded")
+PROGRAMS = ("program", "program-unbounded", "program-serial")
+TARGETED = ("program", "program-unbounded")  # the variants the targets are about
 
 LABELS = {
     "program": "(a) Pulumi program, engine double, default --parallel",
     "program-unbounded": "(a) Pulumi program, engine double, unbounded --parallel",
+    "program-serial": "(a) Pulumi program, engine double, --parallel 1 (projection calibration)",
     "ansible": "(b) Ansible community.docker, default forks (5)",
     "ansible-forks": "(b) Ansible community.docker, forks = N+1",
     "manual": "(c) 2018 manual procedure, serial ssh",
@@ -29,6 +34,7 @@ LABELS = {
 SHORT = {
     "program": "(a) default",
     "program-unbounded": "(a) unbounded",
+    "program-serial": "(a) --parallel 1",
     "ansible": "(b) forks 5",
     "ansible-forks": "(b) forks N+1",
     "manual": "(c) manual",
@@ -173,7 +179,7 @@ def floor_table(samples: Sequence[Sample], n: int) -> list[str]:
     ]
     lines += [_floor_row(s) for s in rows]
     lines.append("")
-    for tool in PROGRAMS:
+    for tool in TARGETED:
         working = floor_ratios(samples, tool, n, "working")
         deploy = floor_ratios(samples, tool, n, "deploy")
         if working or deploy:
@@ -213,7 +219,7 @@ def add_table(samples: Sequence[Sample], n: int) -> list[str]:
             f"| {f.master:.2f} | **{f.total:.2f}** | {wall} | {work} |"
         )
     lines.append("")
-    for tool in PROGRAMS:
+    for tool in TARGETED:
         mine = [s for s in _of(samples, tool, n) if s.add_floor and s.add_floor.total > 0]
         walls = [s.add / s.add_floor.total for s in mine if s.add is not None and s.add_floor]
         works = [
@@ -271,7 +277,7 @@ def touches_table(samples: Sequence[Sample], sizes: Sequence[int]) -> list[str]:
         )
     lines.append("")
     largest = max(sizes)
-    for tool in PROGRAMS:
+    for tool in TARGETED:
         got = touches_summary(samples, tool, largest, "rerun")
         if got:
             met = "meets" if got["untouched"] else "misses"
@@ -534,6 +540,19 @@ def _runs_line(samples: Sequence[Sample], meta: dict[str, Any]) -> list[str]:
     return [" ".join(lines), ""] if lines else []
 
 
+def projection_inputs(
+    meta: dict[str, Any],
+) -> tuple[Wan, int, int, dict[int, list[Node]]]:
+    """The projection's parameters and the program's graphs, as the run saved them."""
+    settings = meta.get("projection") or {}
+    wan = Wan(rtt=float(settings.get("rtt", Wan().rtt)))
+    graphs = {
+        int(size): [Node(n, t, tuple(d)) for n, t, d in nodes]
+        for size, nodes in (meta.get("graphs") or {}).items()
+    }
+    return wan, int(settings.get("parallel", 8)), int(settings.get("forks", 5)), graphs
+
+
 def render(
     samples: Sequence[Sample],
     costs: Sequence[EvalCost],
@@ -578,6 +597,11 @@ def render(
         lines += ["## Adding and removing one hospital", ""]
         for n in sizes:
             lines += add_table(samples, n)
+    lines += cpu_table(samples, sizes)
+    wan, parallel, forks, graphs = projection_inputs(meta)
+    projected = projected_.project(samples, graphs, wan, parallel, forks)
+    lines += projected_.section(projected, samples, wan, parallel, forks)
+    lines += targets.section(samples, projected)
     lines += touches_table(samples, sizes)
     lines += gap_table(samples, sizes)
     if analysis.strip():
@@ -589,3 +613,51 @@ def render(
     lines += ["", notes.strip(), ""]
     lines += problems_section(samples)
     return "\n".join(lines).rstrip() + "\n"
+
+
+CPU_ACTIONS = ("deploy", "rerun", "add")
+
+
+def _median_of(samples: Sequence[Sample], action: str, key: str) -> str:
+    values = [s.cpu[action][key] for s in samples if key in s.cpu.get(action, {})]
+    return f"{statistics.median(values):.1f}" if values else "-"
+
+
+def cpu_table(samples: Sequence[Sample], sizes: Sequence[int]) -> list[str]:
+    rows = [s for s in samples if s.cpu]
+    if not rows:
+        return []
+    methods = sorted({s.cpu_method for s in rows if s.cpu_method})
+    lines = [
+        "## Cost: CPU-seconds per hospital",
+        "",
+        "CPU-seconds (user + system) per action, medians of the runs. *operator*: the tool's "
+        f"whole process tree on this machine ({'; '.join(methods) or 'not measured'}). *hosts*: "
+        "every process of every lab host (sshd, dockerd, containerd, the containers), from "
+        "`/proc/PID/stat` utime + stime + cutime + cstime under each host's PID 1, sampled "
+        "before and after (`bench/cost.py`): while the tool's command ran, and until the "
+        "federation worked. Per hospital: (operator + hosts until working) / (N + 1) for a "
+        "deploy; (operator + hosts) / (N + 1) for the no-change re-run; an add is per added "
+        "hospital. The hosts' figures include their idle work (dockerds, the stand-ins' "
+        "loops) over the window, and the bench's own reads (the master's answer every 0.2 s, "
+        "one end-state read). (a)'s deploy includes its data-plane probe (a step of the "
+        "deploy); (b) and (c) run no probe.",
+        "",
+        "| size | tool | action | operator | hosts (command) | hosts (until working) "
+        "| per hospital |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n in sizes:
+        for tool in LABELS:
+            mine = [s for s in _of(samples, tool, n) if s.cpu]
+            for action in CPU_ACTIONS:
+                per = [v for s in mine if (v := targets.cpu_per_hospital(s, action)) is not None]
+                if not per:
+                    continue
+                lines.append(
+                    f"| 1+{n} | {SHORT[tool]} | {action} | "
+                    f"{_median_of(mine, action, 'operator')} | {_median_of(mine, action, 'hosts')} "
+                    f"| {_median_of(mine, action, 'hosts_until_working')} "
+                    f"| **{statistics.median(per):.2f}** |"
+                )
+    return [*lines, ""]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import endstate, timeline
+from bench import cost, endstate, evidence, timeline
 from bench.floor import (
     AddFloor,
     Floor,
@@ -32,7 +32,16 @@ from bench.tools.program import ProgramTool
 from bench.touch import Counter
 from tests.lab import Lab
 
-TOOL_KEYS = ("program", "program-unbounded", "ansible", "ansible-forks", "manual")
+TOOL_KEYS = (
+    "program",
+    "program-unbounded",
+    "program-serial",
+    "ansible",
+    "ansible-forks",
+    "manual",
+)
+# --parallel 1: every step alone, for the projection's uncontended step durations; one run.
+CALIBRATION = "program-serial"
 PEERS = ("ansible", "ansible-forks", "manual")
 
 
@@ -67,6 +76,12 @@ class Sample:
     deploy_end: float | None = None  # seconds from the deploy's start (= deploy)
     memory: dict[str, int] = field(default_factory=dict)  # lab memory once working (bytes)
     working_definition: str = ""
+    # action -> CPU-seconds: "operator" (the tool's process tree), "hosts" (every lab host's
+    # processes while the action ran), "hosts_until_working" (until the federation worked)
+    cpu: dict[str, dict[str, float]] = field(default_factory=dict)
+    cpu_method: str = ""
+    steps: dict[str, float] = field(default_factory=dict)  # the deploy's step -> seconds
+    evidence: dict[str, str] = field(default_factory=dict)  # action -> directory, on a timeout
 
 
 @dataclass
@@ -80,6 +95,8 @@ class Options:
     # size -> runs of (b)/(c), or "tool@size" -> runs of that tool (0: not run)
     peer_runs: dict[int | str, int] = field(default_factory=dict)
     forks_sizes: list[int] | None = None  # sizes where (b) also runs with forks = N+1 (None: all)
+    prefix: str = PREFIX  # the bench's lab
+    subnet: str = SUBNET
 
 
 def make_tools(
@@ -96,6 +113,8 @@ def make_tools(
             tools.append(ProgramTool(lab, federation, plus))
         elif key == "program-unbounded":
             tools.append(ProgramTool(lab, federation, plus, unbounded=True))
+        elif key == CALIBRATION:
+            tools.append(ProgramTool(lab, federation, plus, parallel=1))
         elif key == "ansible":
             tools.append(AnsibleTool(lab, federation, None, plus))
         elif key == "ansible-forks" and n + 1 > DEFAULT_FORKS and n in (forks_sizes or [n]):
@@ -117,14 +136,35 @@ def _wait_for_quiet(options: Options) -> float:
     return load
 
 
+@dataclass
+class Meters:
+    """What is counted around every action: host touches, and CPU on both sides."""
+
+    lab: Lab
+    operator: cost.OperatorMeter
+    counter: Counter | None = None
+    hosts_before: dict[str, float] = field(default_factory=dict)  # at the last action's start
+
+
 def _timed(
-    action: str, tool: Tool, sample: Sample, counter: Counter | None = None
+    action: str, tool: Tool, sample: Sample, meters: Meters | None = None
 ) -> tuple[float, Outcome]:
+    counter = meters.counter if meters else None
     if counter is not None:
         counter.zero()
+    cpu: dict[str, float] = {}
+    if meters is not None:
+        meters.hosts_before = cost.hosts_seconds(meters.lab)
     started = time.monotonic()
-    outcome = getattr(tool, action)()
+    if meters is not None:
+        with meters.operator.measure(cpu):
+            outcome = getattr(tool, action)()
+    else:
+        outcome = getattr(tool, action)()
     elapsed = time.monotonic() - started
+    if meters is not None:
+        cpu["hosts"] = cost.delta(meters.hosts_before, cost.hosts_seconds(meters.lab))
+        sample.cpu[action] = cpu
     if counter is not None and (touched := counter.read()) is not None:
         sample.touches[action] = touched.as_dict()
     if not outcome.ok:
@@ -142,6 +182,29 @@ def _memory(lab: Lab) -> dict[str, int]:
     }
 
 
+def _until_working(
+    lab: Lab,
+    federation: Federation,
+    action: str,
+    sample: Sample,
+    meters: Meters | None,
+    workdir: Path,
+) -> tuple[float, list[str]]:
+    """Wait for "working"; count the hosts' CPU since the action's start; on a timeout keep the
+    evidence (the master's log, the keystore's keys, the task states) in the run's directory."""
+    when, problems = endstate.wait_working(lab, federation)
+    if meters is not None and action in sample.cpu:
+        sample.cpu[action]["hosts_until_working"] = cost.delta(
+            meters.hosts_before, cost.hosts_seconds(lab)
+        )
+    if problems:
+        directory = workdir / f"evidence-{action}"
+        written = evidence.save(lab, directory)
+        sample.evidence[action] = str(directory)
+        problems = [*problems, f"evidence kept in {directory}: {', '.join(written)}"]
+    return when, problems
+
+
 def measure(
     lab: Lab,
     federation: Federation,
@@ -149,7 +212,7 @@ def measure(
     tool: Tool,
     run: int,
     options: Options,
-    counter: Counter | None = None,
+    meters: Meters | None = None,
 ) -> Sample:
     n = len(federation.workers)
     workdir = options.workdir / f"n{n}" / f"run{run}" / tool.key
@@ -160,20 +223,27 @@ def measure(
     sample = Sample(tool.key, n, run, _wait_for_quiet(options))
     sample.parallel = getattr(tool, "parallel", None)
     sample.working_definition = endstate.definition()
+    sample.cpu_method = meters.operator.method if meters else ""
     log(f"N={n} run {run}: {tool.label} (load {sample.load:.1f})")
     started = time.monotonic()
     wall = time.time()
     try:
-        deployed, outcome = _timed("deploy", tool, sample, counter)
+        deployed, outcome = _timed("deploy", tool, sample, meters)
         if not outcome.ok:
             return sample
         sample.deploy = sample.deploy_end = deployed
+        sample.steps = dict(outcome.steps)
         if outcome.operations:
             sample.floor = from_operations(outcome.operations)
             sample.engine_span = span(outcome.operations)
-        elif outcome.steps:
+            sample.steps = {
+                o["name"]: float(o["duration"])
+                for o in outcome.operations
+                if o["op"] == "create" and o["status"] == "ok"
+            }
+        elif outcome.steps and tool.key == "manual":
             sample.floor = from_steps(outcome.steps)
-        when, problems = endstate.wait_working(lab, federation)
+        when, problems = _until_working(lab, federation, "deploy", sample, meters, workdir)
         sample.same_end_state = not problems
         if problems:
             sample.problems.append("end state differs: " + "; ".join(problems[:10]))
@@ -185,7 +255,7 @@ def measure(
             sample.timeline = timeline.relative(timeline.collect(lab, federation, wall), wall)
         except Exception as error:  # the timeline explains, it is not a result
             sample.problems.append(f"timeline: {error}")
-        rerun, outcome = _timed("rerun", tool, sample, counter)
+        rerun, outcome = _timed("rerun", tool, sample, meters)
         sample.rerun = rerun if outcome.ok else None
         still = endstate.differences(
             endstate.observe(lab, federation), endstate.expected(federation)
@@ -193,8 +263,8 @@ def measure(
         if still:
             sample.problems.append("after the re-run: " + "; ".join(still[:10]))
             return sample
-        _add_and_remove(lab, federation, plus, tool, sample, counter)
-        teardown, outcome = _timed("teardown", tool, sample, counter)
+        _add_and_remove(lab, federation, plus, tool, sample, meters, workdir)
+        teardown, outcome = _timed("teardown", tool, sample, meters)
         left = endstate.torn_down(lab, plus)
         sample.teardown = teardown if outcome.ok and not left else None
         if left:
@@ -218,29 +288,30 @@ def _add_and_remove(
     plus: Federation,
     tool: Tool,
     sample: Sample,
-    counter: Counter | None,
+    meters: Meters | None,
+    workdir: Path,
 ) -> None:
     """Add the spare host's hospital, wait until the larger federation works; remove it, wait
     until the original one works again (and the node is gone from the swarm)."""
     alias = plus.workers[-1].alias
     started = time.monotonic()
-    added, outcome = _timed("add", tool, sample, counter)
+    added, outcome = _timed("add", tool, sample, meters)
     if outcome.ok:
         sample.add = added
         if outcome.operations:
             sample.add_floor = add_from_operations(outcome.operations, alias)
         elif outcome.steps:
             sample.add_floor = add_from_steps(outcome.steps, alias)
-        when, problems = endstate.wait_working(lab, plus)
+        when, problems = _until_working(lab, plus, "add", sample, meters, workdir)
         if problems:
             sample.problems.append("after adding: " + "; ".join(problems[:10]))
         else:
             sample.add_working = when - started
     started = time.monotonic()
-    removed, outcome = _timed("remove", tool, sample, counter)
+    removed, outcome = _timed("remove", tool, sample, meters)
     if outcome.ok:
         sample.remove = removed
-        when, problems = endstate.wait_working(lab, federation)
+        when, problems = _until_working(lab, federation, "remove", sample, meters, workdir)
         if problems:
             sample.problems.append("after removing: " + "; ".join(problems[:10]))
         else:
@@ -259,6 +330,8 @@ def _rotated(tools: list[Tool], run: int) -> list[Tool]:
 
 
 def runs_for(tool: str, n: int, options: Options) -> int:
+    if tool == CALIBRATION:
+        return min(1, options.runs)
     family = tool.split("-")[0]
     if family not in ("ansible", "manual"):
         return options.runs
@@ -274,31 +347,49 @@ def run_all(
     """Every size, run and tool. A tool with fewer runs (--peer-runs) takes part in the last
     rounds, so that the program's runs come first if the bench must be stopped early;
     `on_sample` gets the samples so far after each one (the bench saves them)."""
-    lab = Lab(PREFIX, SUBNET)
+    lab = Lab(options.prefix, options.subnet)
     samples: list[Sample] = []
-    for n in options.workers:
-        lab.up(n + 2)  # one spare host: the hospital that is added and removed
-        federation = Federation.on_lab(lab, n)
-        plus = Federation.on_lab(lab, n + 1)
-        counter = Counter(lab.bridge, [node.ip for node in plus.nodes])
-        if not counter.start():
-            log("iptables counters unavailable: host touches are not measured")
-            counter = None  # type: ignore[assignment]
-        try:
-            tools = make_tools(lab, federation, plus, options.tools, options.forks_sizes)
-            programs = [t for t in tools if t.key.startswith("program")]
-            peers = [t for t in tools if not t.key.startswith("program")]
-            for run in range(1, options.runs + 1):
-                # (a)'s variants first (so a stopped run keeps them), each group rotated so
-                # that no tool always goes first
-                order = _rotated(programs, run) + _rotated(peers, run)
-                for tool in order:
-                    if run <= options.runs - runs_for(tool.key, n, options):
-                        continue
-                    samples.append(measure(lab, federation, plus, tool, run, options, counter))
-                    if on_sample is not None:
-                        on_sample(samples)
-        finally:
-            if counter is not None:
-                counter.stop()
+    operator = cost.OperatorMeter(f"{options.prefix}-bench-tool")
+    operator.start()
+    try:
+        for n in options.workers:
+            samples += _size(lab, n, options, operator, samples, on_sample)
+    finally:
+        operator.stop()
+    return samples
+
+
+def _size(
+    lab: Lab,
+    n: int,
+    options: Options,
+    operator: cost.OperatorMeter,
+    so_far: list[Sample],
+    on_sample: Callable[[list[Sample]], None] | None,
+) -> list[Sample]:
+    samples: list[Sample] = []
+    lab.up(n + 2)  # one spare host: the hospital that is added and removed
+    federation = Federation.on_lab(lab, n)
+    plus = Federation.on_lab(lab, n + 1)
+    counter = Counter(lab.bridge, [node.ip for node in plus.nodes], options.prefix)
+    counting = counter.start()
+    if not counting:
+        log("iptables counters unavailable: host touches are not measured")
+    meters = Meters(lab, operator, counter if counting else None)
+    try:
+        tools = make_tools(lab, federation, plus, options.tools, options.forks_sizes)
+        programs = [t for t in tools if t.key.startswith("program")]
+        peers = [t for t in tools if not t.key.startswith("program")]
+        for run in range(1, options.runs + 1):
+            # (a)'s variants first (so a stopped run keeps them), each group rotated so
+            # that no tool always goes first
+            order = _rotated(programs, run) + _rotated(peers, run)
+            for tool in order:
+                if run <= options.runs - runs_for(tool.key, n, options):
+                    continue
+                samples.append(measure(lab, federation, plus, tool, run, options, meters))
+                if on_sample is not None:
+                    on_sample([*so_far, *samples])
+    finally:
+        counter.stop()
     return samples

@@ -5,8 +5,9 @@ provider's `docker system dial-stdio` both go over ssh). Two counters per host: 
 connection, so packets count too). The bench's own observation reads each dockerd's unix socket
 and is not counted.
 
-A chain of our own (`MIPB-BENCH`) with RETURN rules, jumped to from OUTPUT only for the bench
-lab's bridge: it counts and changes nothing. Removed at the end.
+A chain of our own (`<PREFIX>-BENCH`, named after the bench's lab so that two benches on one
+machine keep apart) with RETURN rules, jumped to from OUTPUT only for the bench lab's bridge: it
+counts and changes nothing. Removed at the end.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-CHAIN = "MIPB-BENCH"
 
 
 @dataclass(frozen=True)
@@ -41,34 +40,35 @@ def _iptables(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 class Counter:
-    def __init__(self, bridge: str, ips: Sequence[str]) -> None:
+    def __init__(self, bridge: str, ips: Sequence[str], prefix: str = "mipb") -> None:
         self.bridge = bridge
         self.ips = list(ips)
+        self.chain = f"{prefix.upper()}-BENCH"
         self.active = False
 
     def _jump(self) -> tuple[str, ...]:
-        return ("OUTPUT", "-o", self.bridge, "-p", "tcp", "--dport", "22", "-j", CHAIN)
+        return ("OUTPUT", "-o", self.bridge, "-p", "tcp", "--dport", "22", "-j", self.chain)
 
     def start(self) -> bool:
         self.stop()
-        if _iptables("-N", CHAIN).returncode:
+        if _iptables("-N", self.chain).returncode:
             return False
         for ip in self.ips:
-            _iptables("-A", CHAIN, "-d", ip, "-p", "tcp", "--syn", "-m", "comment",
+            _iptables("-A", self.chain, "-d", ip, "-p", "tcp", "--syn", "-m", "comment",
                       "--comment", f"syn {ip}")  # fmt: skip
-            _iptables("-A", CHAIN, "-d", ip, "-m", "comment", "--comment", f"all {ip}")
-        _iptables("-A", CHAIN, "-j", "RETURN")
+            _iptables("-A", self.chain, "-d", ip, "-m", "comment", "--comment", f"all {ip}")
+        _iptables("-A", self.chain, "-j", "RETURN")
         self.active = _iptables("-I", *self._jump()).returncode == 0
         return self.active
 
     def zero(self) -> None:
         if self.active:
-            _iptables("-Z", CHAIN)
+            _iptables("-Z", self.chain)
 
     def read(self) -> Touches | None:
         if not self.active:
             return None
-        listing = _iptables("-L", CHAIN, "-v", "-x", "-n")
+        listing = _iptables("-L", self.chain, "-v", "-x", "-n")
         if listing.returncode:
             return None
         return parse(listing.stdout)
@@ -76,8 +76,8 @@ class Counter:
     def stop(self) -> None:
         while _iptables("-D", *self._jump()).returncode == 0:
             pass
-        _iptables("-F", CHAIN)
-        _iptables("-X", CHAIN)
+        _iptables("-F", self.chain)
+        _iptables("-X", self.chain)
         self.active = False
 
 

@@ -33,7 +33,8 @@ def _config(lab: Lab, federation: Federation) -> dict[str, str]:
 
 
 class ProgramTool:
-    """`unbounded`: --parallel 2147483647; else the CLI's default, 4 x CPUs (PULUMI_PARALLEL)."""
+    """`unbounded`: --parallel 2147483647; `parallel`: that; else the CLI's default, 4 x CPUs
+    (PULUMI_PARALLEL). `parallel=1` is the projection's calibration: every step alone."""
 
     def __init__(
         self,
@@ -41,10 +42,15 @@ class ProgramTool:
         federation: Federation,
         plus: Federation | None = None,
         unbounded: bool = False,
+        parallel: int | None = None,
     ) -> None:
-        self.parallel = UNBOUNDED if unbounded else default_parallel()
-        self.key = "program-unbounded" if unbounded else "program"
-        shown = "unbounded" if unbounded else f"default --parallel {self.parallel}"
+        self.parallel = UNBOUNDED if unbounded else parallel or default_parallel()
+        if unbounded:
+            self.key, shown = "program-unbounded", "unbounded"
+        elif parallel == 1:
+            self.key, shown = "program-serial", "--parallel 1 (one step at a time)"
+        else:
+            self.key, shown = "program", f"default --parallel {self.parallel}"
         self.label = f"(a) Pulumi program (engine double), {shown}"
         self.config = _config(lab, federation)
         self.plus_config = _config(lab, plus) if plus is not None else None
