@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 from bench.spec import PASSWORDS_KEY, STACK, Federation
 from bench.tools.base import Outcome
+from federation.stackfile import config_text
 from tests.engine import DeployResult, deploy, destroy
 from tests.engine.runner import default_parallel
 from tests.lab import Lab
@@ -29,7 +30,7 @@ def _outcome(result: DeployResult) -> Outcome:
 
 def _config(lab: Lab, federation: Federation) -> dict[str, str]:
     config = federation.stack_config(lab)
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    return {k: config_text(v) for k, v in config.items()}
 
 
 class ProgramTool:

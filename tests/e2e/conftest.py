@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from federation.stackfile import config_text
 from tests.engine import DeployResult, deploy, destroy
 from tests.lab import Lab
 from tests.program import ROOT
@@ -44,10 +44,7 @@ class Federation:
     def deploy(self, config: dict[str, Any], secrets: dict[str, Any] | None = None) -> DeployResult:
         secrets = with_ldsm_passwords(config, secrets)
         values = {**config, **secrets}
-        engine_config = {
-            f"mip-federation:{k}": v if isinstance(v, str) else json.dumps(v)
-            for k, v in values.items()
-        }
+        engine_config = {f"mip-federation:{k}": config_text(v) for k, v in values.items()}
         return deploy(
             ROOT,
             self.stack,

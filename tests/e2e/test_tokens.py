@@ -3,11 +3,11 @@ the old token and lets a new hospital join with the new one."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
+from federation.stackfile import config_text
 from tests.e2e.conftest import (
     Federation,
     sh,
@@ -33,8 +33,7 @@ def planned(federation: Federation, config: dict[str, Any]) -> dict[str, str]:
     """resource name -> the step a preview plans for it."""
     secrets = with_ldsm_passwords(config)  # as Federation.deploy gives them
     engine_config = {
-        f"mip-federation:{k}": v if isinstance(v, str) else json.dumps(v)
-        for k, v in {**config, **secrets}.items()
+        f"mip-federation:{k}": config_text(v) for k, v in {**config, **secrets}.items()
     }
     secret_keys = [f"mip-federation:{k}" for k in secrets]
     result = preview(

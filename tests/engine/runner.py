@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import runpy
@@ -29,6 +28,7 @@ from pulumi.runtime.mocks import MockEngine
 from pulumi.runtime.stack import run_in_stack
 
 from federation.plan.harness import set_config_like_the_cli
+from federation.stackfile import config_text
 from tests.engine.display import property_diff
 from tests.engine.engine import Engine
 from tests.engine.interrupts import INTERRUPTS
@@ -56,7 +56,7 @@ def default_parallel() -> int:
 
 
 def _encode_config(config: dict[str, Any]) -> dict[str, str]:
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    return {k: config_text(v) for k, v in config.items()}
 
 
 def _set_config(config: dict[str, str], secret_keys: list[str]) -> None:
