@@ -8,7 +8,9 @@ if [ "$state" = inactive ] && [ "$AUTOLOCK" = false ]; then
 fi
 [ "$state" != locked ] || { echo "node $NODE: is locked; unlock it first with the key on stdin (README: Autolock)" >&2; exit 12; }
 [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ] || { echo "node $NODE: is not an active swarm manager; set swarm.controlManager to a manager that works" >&2; exit 12; }
-docker swarm update --autolock="$AUTOLOCK" >/dev/null
+# Only when it differs: the command runs again whenever its connection changes.
+current=$(docker info --format '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}')
+[ "$current" = "$AUTOLOCK" ] || docker swarm update --autolock="$AUTOLOCK" >/dev/null
 if [ "$AUTOLOCK" = true ]; then
   key=$(docker swarm unlock-key -q)
   [ -n "$key" ] || { echo "node $NODE: the swarm did not report its unlock key; run again" >&2; exit 16; }

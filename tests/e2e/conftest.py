@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from federation.stackfile import config_text
-from tests.engine import DeployResult, deploy, destroy
+from tests.engine import DeployResult, PreviewResult, deploy, destroy, preview
 from tests.lab import Lab
 from tests.program import ROOT
 
@@ -42,17 +42,29 @@ class Federation:
         return {k.split(":", 1)[1]: v for k, v in document["config"].items()}
 
     def deploy(self, config: dict[str, Any], secrets: dict[str, Any] | None = None) -> DeployResult:
-        secrets = with_ldsm_passwords(config, secrets)
-        values = {**config, **secrets}
-        engine_config = {f"mip-federation:{k}": config_text(v) for k, v in values.items()}
         return deploy(
             ROOT,
             self.stack,
-            engine_config,
-            [f"mip-federation:{k}" for k in secrets],
+            *self._engine_config(config, secrets),
             state_file=self.state_file,
             timeout=600,
         )
+
+    @staticmethod
+    def _engine_config(
+        config: dict[str, Any], secrets: dict[str, Any] | None
+    ) -> tuple[dict[str, str], list[str]]:
+        """(config with namespace, its secret keys), with LDSM passwords when none are given."""
+        secrets = with_ldsm_passwords(config, secrets)
+        values = {**config, **secrets}
+        engine_config = {f"mip-federation:{k}": config_text(v) for k, v in values.items()}
+        return engine_config, [f"mip-federation:{k}" for k in secrets]
+
+    def preview(
+        self, config: dict[str, Any], secrets: dict[str, Any] | None = None
+    ) -> PreviewResult:
+        """`pulumi preview` of `config` against this stack's state."""
+        return preview(ROOT, self.stack, *self._engine_config(config, secrets), self.state_file)
 
     def destroy(self) -> DeployResult:
         return destroy(self.stack, state_file=self.state_file, timeout=600)

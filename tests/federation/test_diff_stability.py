@@ -334,6 +334,8 @@ case "$*" in
   "info --format {{.Swarm.NodeID}}") cat "$FAKE_DIR/nodeid" ;;
   "swarm join-token -q worker") echo SWMTKN-1-stub-worker ;;
   "swarm join-token -q manager") echo SWMTKN-1-stub-manager ;;
+  "node inspect --format {{.Spec.Role}} {{index .Spec.Labels \"name\"}} "*)
+    cat "$FAKE_DIR/role_label" ;;
   "node update --role "*) ;;
   *) echo "fake docker: unexpected call: $*" >&2; exit 99 ;;
 esac
@@ -342,11 +344,14 @@ FAKE_CURL = """#!/bin/sh
 echo "curl $*" >> "$FAKE_DIR/calls"
 exit 99
 """
-READ_ONLY = ("docker info ", "docker swarm join-token -q ")
+READ_ONLY = ("docker info ", "docker swarm join-token -q ", "docker node inspect ")
 
 
-def deployed_host(tmp_path: Path, *, addr: str, leader: str, manager: bool) -> dict[str, str]:
-    """A host as the first deployment left it, with stub docker and curl on PATH."""
+def deployed_host(
+    tmp_path: Path, *, addr: str, leader: str, manager: bool, role_label: str = ""
+) -> dict[str, str]:
+    """A host as the first deployment left it, with stub docker and curl on PATH; `role_label`:
+    what `docker node inspect` reports for the node a node-NAME command sets."""
     bin_dir, fake, home = tmp_path / "bin", tmp_path / "fake", tmp_path / "home"
     for directory in (bin_dir, fake, home):
         directory.mkdir(parents=True)
@@ -359,6 +364,7 @@ def deployed_host(tmp_path: Path, *, addr: str, leader: str, manager: bool) -> d
         "addr": addr,
         "leader": leader,
         "nodeid": f"id-of-{addr}",
+        "role_label": role_label,
         "calls": "",
     }.items():
         (fake / name).write_text(value + "\n" if value else "")
@@ -413,17 +419,28 @@ def test_every_command_an_ssh_change_updates_is_safe_to_rerun(prod, scenario, tm
         host = command["connection"]["host"]
         node = next(n for n in config["nodes"] if n["host"] == host)
         addr = node.get("advertiseAddr", host)
+        labelled = next((n for n in config["nodes"] if name == f"node-{n['name']}"), None)
+        role_label = f"{labelled['role']} {labelled['name']}" if labelled else ""
         env = deployed_host(
-            tmp_path / name, addr=addr, leader=leader, manager=node["role"] == "manager"
+            tmp_path / name,
+            addr=addr,
+            leader=leader,
+            manager=node["role"] == "manager",
+            role_label=role_label,
         )
         first_out, first_calls = run_create(command, env, script)
         second_out, second_calls = run_create(command, env, script)
         assert (first_out, first_calls) == (second_out, second_calls), f"{name} is not repeatable"
         writes = [c for c in first_calls if not c.startswith(READ_ONLY)]
-        if name.startswith("node-"):
-            # Setting a role and a label to the values they already have is a no-op in Docker.
-            assert len(writes) == 1 and writes[0].startswith("docker node update --role "), name
-        else:
-            assert writes == [], f"{name} changed a deployed host: {writes}"
+        # node-NAME reads the role and label first: `docker node update` with the same values
+        # still bumps the node's version (tests/e2e/test_agent.py shows none on the lab).
+        assert writes == [], f"{name} changed a deployed host: {writes}"
+        if labelled:  # a node not yet labelled as configured is updated
+            fresh = deployed_host(
+                tmp_path / f"{name}-unlabelled", addr=addr, leader=leader, manager=True
+            )
+            _, calls = run_create(command, fresh, script)
+            updates = [c for c in calls if not c.startswith(READ_ONLY)]
+            assert len(updates) == 1 and updates[0].startswith("docker node update --role "), name
         if name == "swarm-join-tokens":
             assert json.loads(first_out)["workerToken"] == "SWMTKN-1-stub-worker"
