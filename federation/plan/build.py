@@ -16,6 +16,7 @@ from federation.plan.stackfile import (
     project_name,
     read_stack_inputs,
     stack_file,
+    stand_in_agent,
     stand_in_key,
 )
 from federation.tree import DESCEND, is_secret_wrapper, rebuild
@@ -156,7 +157,7 @@ def make_plan(stack: str, *, root: Path = ROOT, file: Path | None = None) -> Pla
     project = project_name(root)
     path = file if file is not None else stack_file(stack, root)
     inputs = read_stack_inputs(path, project)
-    with stand_in_key(inputs) as (config, stand_in):
+    with stand_in_key(inputs) as (config, stand_in), stand_in_agent(inputs):
         evaluation = run_program(
             config,
             inputs.secret_keys,
@@ -227,6 +228,11 @@ def _notes(inputs: StackInputs) -> list[str]:
         notes.append(
             f"not set in the file ({', '.join(inputs.unset)}; set them with pulumi config set "
             f"--secret before pulumi up): evaluated as if set, shown as {SECRET}."
+        )
+    if inputs.uses_agent:
+        notes.append(
+            "no SSH key set: the commands log in through the SSH agent (no privateKey), "
+            "evaluated with a stand-in agent socket."
         )
     if inputs.key_file is not None:
         notes.append(

@@ -4,6 +4,8 @@ file leaves unset as SECRET stand-ins, and a stand-in for the key file it never 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +38,8 @@ class StackInputs:
     """The configured ssh.privateKeyFile, which the plan never reads."""
     unset: list[str] = field(default_factory=list)
     """Secret keys the file leaves unset, evaluated with SECRET stand-ins."""
+    uses_agent: bool = False
+    """Neither sshPrivateKey nor ssh.privateKeyFile: the program logs in through the SSH agent."""
 
 
 def project_name(root: Path = ROOT) -> str:
@@ -62,20 +66,21 @@ def read_stack_inputs(path: Path, project: str) -> StackInputs:
             key_file = value.get("privateKeyFile")
         config[full_key] = config_text(value)
     unset = []
-    for key, stand_in in _unset_secrets(file.config, key_file).items():
+    for key, stand_in in _unset_secrets(file.config).items():
         unset.append(key)
         config[f"{NAMESPACE}:{key}"] = config_text(stand_in)
         secret_keys.append(f"{NAMESPACE}:{key}")
-    return StackInputs(file.stack, path, project, config, sorted(secret_keys), key_file, unset)
+    uses_agent = f"{NAMESPACE}:sshPrivateKey" not in file.config and key_file is None
+    return StackInputs(
+        file.stack, path, project, config, sorted(secret_keys), key_file, unset, uses_agent
+    )
 
 
-def _unset_secrets(document: dict[str, Any], key_file: str | None) -> dict[str, Any]:
+def _unset_secrets(document: dict[str, Any]) -> dict[str, Any]:
     """Stand-ins (SECRET) for the secrets a stack file leaves to `pulumi config set --secret`
-    before the first `pulumi up`: the SSH key (when no ssh.privateKeyFile) and the LDSM
-    passwords (`pulumi up` refuses a node without one)."""
+    before the first `pulumi up`: the LDSM passwords (`pulumi up` refuses a node without one).
+    No SSH key: without one the program logs in through the agent (stand_in_agent)."""
     stand_ins: dict[str, Any] = {}
-    if f"{NAMESPACE}:sshPrivateKey" not in document and key_file is None:
-        stand_ins["sshPrivateKey"] = SECRET
     nodes = document.get(f"{NAMESPACE}:nodes")
     wants_passwords = f"{NAMESPACE}:ldsmPasswords" not in document
     if wants_passwords and isinstance(nodes, list):
@@ -97,3 +102,30 @@ def stand_in_key(inputs: StackInputs) -> Iterator[tuple[dict[str, str], str | No
         ssh = json.loads(inputs.config[f"{NAMESPACE}:ssh"])
         ssh["privateKeyFile"] = str(path)
         yield {**inputs.config, f"{NAMESPACE}:ssh": json.dumps(ssh)}, str(path)
+
+
+@contextmanager
+def stand_in_agent(inputs: StackInputs) -> Iterator[None]:
+    """For a stack that logs in through the SSH agent, SSH_AUTH_SOCK pointing at a listening
+    stand-in socket while the program is evaluated: `pulumi up` checks for a live agent
+    (federation/ssh.py agent_problem), and the plan shows the connections as they are sent, with
+    no privateKey. Nothing ever connects to it."""
+    if not inputs.uses_agent:
+        yield
+        return
+    saved = os.environ.get("SSH_AUTH_SOCK")
+    with (
+        tempfile.TemporaryDirectory(prefix="mip-plan-") as directory,
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as agent,
+    ):
+        path = os.path.join(directory, "stand-in-agent.sock")
+        agent.bind(path)
+        agent.listen()
+        os.environ["SSH_AUTH_SOCK"] = path
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop("SSH_AUTH_SOCK", None)
+            else:
+                os.environ["SSH_AUTH_SOCK"] = saved

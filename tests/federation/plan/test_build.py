@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_prod_plan_shows_nodes_placeholders_and_secrets():
     assert by_name["mip-federation"].node is None
     join = by_name["join-hug"].inputs
     assert join["stdin"] == SECRET
-    assert join["connection"]["privateKey"] == SECRET
+    assert "privateKey" not in join["connection"], "prod logs in through the agent"
     assert join["connection"]["user"] == "mipadmin"
     assert "NODE_ID='<join-hug.stdout>'" in by_name["node-hug"].inputs["create"]
     assert "NODE_ID='<swarm-init.stdout.nodeId>'" in by_name["node-chuv"].inputs["create"]
@@ -81,3 +82,16 @@ def test_plan_shows_delete_before_replace_and_ignored_changes():
     service = next(r for r in document["resources"] if r["name"] == "exareme-master")
     assert service["deleteBeforeReplace"] is True
     assert service["ignoreChanges"] == ["taskSpec.placement.platforms"]
+
+
+def test_an_agent_stack_is_planned_with_a_stand_in_agent_and_no_key(monkeypatch):
+    """Pulumi.prod.yaml sets neither sshPrivateKey nor ssh.privateKeyFile: the program sends no
+    privateKey and `pulumi up` wants a live agent, so the plan stands in an agent socket, not a
+    key, and puts SSH_AUTH_SOCK back afterwards."""
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    plan = make_plan("prod")
+    commands = [r for r in plan.resources if r.typ == "command:remote:Command"]
+    assert commands
+    assert all("privateKey" not in r.inputs["connection"] for r in commands)
+    assert any("stand-in agent socket" in note for note in plan.notes)
+    assert "SSH_AUTH_SOCK" not in os.environ

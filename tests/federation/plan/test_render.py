@@ -11,7 +11,7 @@ from federation.scripts import render
 def test_table_summarizes_scripts_and_marks_secrets():
     table = render_table(make_plan("prod"))
     # Pulumi.prod.yaml holds no secret: the ones to set before `pulumi up` are stood in for.
-    assert "# not set in the file (sshPrivateKey, ldsmPasswords; set them with" in table
+    assert "# not set in the file (ldsmPasswords; set them with" in table
     join_line = next(line for line in table.splitlines() if "NODE=hug MANAGER_ADDRS=" in line)
     assert join_line.split()[:2] == ["create", "join.sh"]
     password = next(line for line in table.splitlines() if line.startswith("    data "))
