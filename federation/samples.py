@@ -3,12 +3,18 @@
 Pulumi.prod.yaml ships with them so that it previews as it is; applied to real servers they would
 change the hosts and then fail to pull (a made-up digest) or reach nobody (a documentation
 address). A preview warns about each, `pulumi up` refuses them in a prod stack.
+
+The tools that evaluate the sample stack as an `up` under mocks (the stack plans, the unit tests)
+accept them as known stand-ins through `accepting_samples()`: only code running in the same
+process can reach it, never a stack file or an environment variable.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # RFC 5737 (IPv4) and RFC 3849 (IPv6) reserve these for documentation; no server has them.
 DOCUMENTATION_NETWORKS = tuple(
@@ -55,3 +61,22 @@ def sample_problems(hosts: list[tuple[str, str]], images: list[tuple[str, str]])
         if is_sample_digest(image)
     ]
     return problems
+
+
+_accepting = False
+
+
+@contextmanager
+def accepting_samples() -> Iterator[None]:
+    """While it lasts, `pulumi up` of the program warns about sample values instead of refusing
+    them: for harnesses that evaluate a sample stack under mocks, where nothing is applied."""
+    global _accepting
+    saved, _accepting = _accepting, True
+    try:
+        yield
+    finally:
+        _accepting = saved
+
+
+def samples_accepted() -> bool:
+    return _accepting

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from federation.plan.stackfile import stand_in_agent_socket
 from tests.program import TEST_PRIVATE_KEY, Evaluation, evaluate
 
 VALID_NODES = [
@@ -38,11 +40,20 @@ def secrets() -> dict[str, Any]:
 
 
 @pytest.fixture
+def agent() -> Iterator[str]:
+    """SSH_AUTH_SOCK at a listening stand-in socket, put back afterwards, as federation.plan
+    evaluates a stack that logs in through the agent: its `pulumi up` wants a live agent."""
+    with stand_in_agent_socket() as path:
+        yield path
+
+
+@pytest.fixture
 def run():
     """evaluate(config, secrets, stack) -> Evaluation, the real __main__.py under mocks.
 
     A prod stack requires digest-pinned Exareme images: where `config` sets none, PROD_IMAGES
-    are used (for prod stacks only).
+    are used (for prod stacks only). Those and VALID_NODES' documentation addresses are the
+    sample stack's values, which a prod `pulumi up` refuses: they are accepted as stand-ins here.
     """
 
     def _run(
@@ -53,7 +64,8 @@ def run():
             exareme = config.setdefault("exareme", {})
             for key, image in PROD_IMAGES.items():
                 exareme.setdefault(key, image)
-        return evaluate(config, VALID_SECRETS if secrets is None else secrets, stack)
+        secrets = VALID_SECRETS if secrets is None else secrets
+        return evaluate(config, secrets, stack, allow_samples=True)
 
     return _run
 

@@ -25,6 +25,7 @@ from federation.plan import (
     strip_secrets,
     unwrap,
 )
+from federation.plan.stackfile import stand_in_agent_socket
 from federation.stackfile import config_text, read_stack_file, stack_name
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Recorded",
     "canned_stub",
     "evaluate",
+    "evaluate_stack",
     "is_secret_wrapper",
     "load_stack_file",
     "load_stack_file_as_is",
@@ -102,12 +104,15 @@ def evaluate(
     stack: str = "test",
     into: Evaluation | None = None,
     preview: bool = False,
+    allow_samples: bool = False,
 ) -> Evaluation:
     """Run __main__.py with `config` (keys without namespace) and `secrets` (marked secret).
 
     Records into `into` when given, so a caller still sees what was registered if it raises.
     `preview` runs it as `pulumi preview` does (pulumi.runtime.is_dry_run() is true). The config
     reaches the program as the CLI's language host gives it: set_all_config and PULUMI_CONFIG.
+    `allow_samples`: a prod `up` accepts the sample values (documentation addresses, made-up
+    digests) with a warning instead of refusing them, for tests whose stack is the sample.
     """
     all_config = {f"{NAMESPACE}:{k}": config_text(v) for k, v in config.items()}
     secrets = secrets or {}
@@ -121,7 +126,21 @@ def evaluate(
         main=MAIN,
         into=into,
         preview=preview,
+        allow_samples=allow_samples,
     )
+
+
+def evaluate_stack(
+    config: dict[str, Any], secrets: dict[str, Any], stack: str = "prod"
+) -> Evaluation:
+    """A `pulumi up` of a committed stack file's config (load_stack_file, maybe edited), as
+    federation.plan evaluates it: its sample values accepted as the stand-ins they are, and a
+    stand-in agent socket while it logs in through the agent (no key of either kind)."""
+    uses_agent = "sshPrivateKey" not in secrets and "privateKeyFile" not in config.get("ssh", {})
+    if not uses_agent:
+        return evaluate(config, secrets, stack, allow_samples=True)
+    with stand_in_agent_socket():
+        return evaluate(config, secrets, stack, allow_samples=True)
 
 
 def load_stack_file_as_is(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -140,7 +159,9 @@ def load_stack_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(plain config, secret config) of a Pulumi.<stack>.yaml, keys without namespace.
 
     `secure:` values cannot be decrypted here; they are replaced by test secrets, and so are the
-    secrets the file leaves unset (the SSH key without ssh.privateKeyFile; prod LDSM passwords).
+    secrets the file leaves unset (prod LDSM passwords). A stack with neither sshPrivateKey nor
+    ssh.privateKeyFile logs in through the SSH agent, as federation.plan evaluates it: a test
+    that runs its `up` stands in an agent socket (the `agent` fixture), not a key.
     """
     plain, secret = load_stack_file_as_is(path)
     if "sshPrivateKey" in secret:
@@ -150,8 +171,6 @@ def load_stack_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         secret["ldsmPasswords"] = {alias: f"pw-{alias}" for alias in passwords}
     # What the file leaves to `pulumi config set --secret` before the first `pulumi up`, as an
     # operator sets it (federation.plan does the same with stand-ins).
-    if "sshPrivateKey" not in secret and "privateKeyFile" not in (plain.get("ssh") or {}):
-        secret["sshPrivateKey"] = TEST_PRIVATE_KEY
     if is_prod(stack_name(path)) and "ldsmPasswords" not in secret:
         secret["ldsmPasswords"] = {n["name"]: f"pw-{n['name']}" for n in plain.get("nodes", [])}
     return plain, secret

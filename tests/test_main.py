@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import copy
+import hashlib
 import json
 from typing import Any
 
@@ -17,6 +19,7 @@ from tests.program import (
     WORKER_TOKEN,
     Evaluation,
     evaluate,
+    evaluate_stack,
     load_stack_file,
     load_stack_file_as_is,
 )
@@ -30,7 +33,7 @@ def test_prod_stack_file_exists():
 def test_stack_file_evaluates(path):
     config, secrets = load_stack_file(path)
     stack = path.name.split(".")[1]
-    ev = evaluate(config, secrets, stack=stack)
+    ev = evaluate_stack(config, secrets, stack=stack)
     nodes = config["nodes"]
     # init, tokens, joins, nodes, probes
     assert len(ev.commands) == 2 + 2 * (len(nodes) - 1) + 1 + len(nodes)
@@ -40,7 +43,7 @@ def test_stack_file_evaluates(path):
 
 def test_prod_stack_is_encrypted_pinned_and_host_key_checked():
     config, secrets = load_stack_file(ROOT / "Pulumi.prod.yaml")
-    ev = evaluate(config, secrets, stack="prod")
+    ev = evaluate_stack(config, secrets, stack="prod")
     assert ev.named("overlay-network").plain["options"] == {
         "encrypted": "true",
         "com.docker.network.driver.overlay.vxlanid_list": "10203000",
@@ -124,6 +127,34 @@ def test_resource_names_do_not_depend_on_list_positions(run, config):
     assert after == before
 
 
+SAMPLE_HOSTS = [
+    ("nodes[0].host", "192.0.2.10"),
+    ("nodes[1].host", "198.51.100.21"),
+    ("nodes[2].host", "203.0.113.31"),
+    ("nodes[2].ldsm.host", "203.0.113.32"),
+    ("nodes[3].host", "lille-mip.example.org"),
+    ("nodes[3].advertiseAddr", "203.0.113.41"),
+]
+SAMPLE_IMAGES = ["exareme.image", "exareme.keystoreImage"]
+
+
+def sample_problems(problems: list[str]) -> list[str]:
+    return [p for p in problems if "sample" in p]
+
+
+def assert_names_every_sample_value(messages: list[str]) -> None:
+    """One message per sample value of Pulumi.prod.yaml, naming its field, the value and the fix."""
+    found = sample_problems(messages)
+    assert len(found) == len(SAMPLE_HOSTS) + len(SAMPLE_IMAGES), found
+    for field, host in SAMPLE_HOSTS:
+        [message] = [m for m in found if m.startswith(f"{field}: ")]
+        assert f"{host} is a documentation address" in message
+        assert "set the server's real address" in message
+    for field in SAMPLE_IMAGES:
+        [message] = [m for m in found if m.startswith(f"{field}: ")]
+        assert "made-up sample digest" in message and "docker buildx imagetools inspect" in message
+
+
 def test_prod_stack_file_as_is_previews_with_warnings():
     # Pulumi.prod.yaml holds no secret: `pulumi preview` runs, naming what `pulumi up` needs and
     # the sample values left (federation/samples.py). No key: the commands use the SSH agent.
@@ -135,33 +166,85 @@ def test_prod_stack_file_as_is_previews_with_warnings():
     assert not any("sshPrivateKey" in w for w in warnings)
     for node in config["nodes"]:
         assert any(w.startswith(f"ldsmPasswords.{node['name']}: not set") for w in warnings)
-    for i, node in enumerate(config["nodes"]):
-        assert any(
-            w.startswith(f"nodes[{i}].host: {node['host']} is a documentation") for w in warnings
-        )
-    for field in ("exareme.image", "exareme.keystoreImage"):
-        assert any(w.startswith(f"{field}: ") and "sample digest" in w for w in warnings)
+    assert_names_every_sample_value(warnings)
+    assert all(w.endswith("(pulumi up refuses it)") for w in sample_problems(warnings))
     for command in ev.commands:
         assert "privateKey" not in command.plain["connection"]
 
 
-def test_prod_stack_file_as_is_fails_pulumi_up_naming_the_passwords(monkeypatch):
+def test_prod_stack_file_as_is_fails_pulumi_up_naming_the_passwords_and_sample_values(
+    monkeypatch,
+):
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     config, secrets = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
     evaluation = Evaluation()
     with pytest.raises(ConfigError) as caught:
         evaluate(config, secrets, stack="prod", into=evaluation)
     assert evaluation.resources == []
-    # No key is needed (the agent logs in): only the LDSM passwords are missing.
-    assert caught.value.problems == [
+    # No key is needed (the agent logs in): the LDSM passwords are missing, the samples are left.
+    passwords = [p for p in caught.value.problems if p.startswith("ldsmPasswords.")]
+    assert passwords == [
         f"ldsmPasswords.{name}: not set or empty; node {name}'s Exareme exits at start "
         f"without it: pulumi config set --secret --path 'ldsmPasswords.{name}' PASSWORD"
         for name in (node["name"] for node in config["nodes"])
     ]
+    assert_names_every_sample_value(caught.value.problems)
+    assert len(caught.value.problems) == len(passwords) + len(SAMPLE_HOSTS) + len(SAMPLE_IMAGES)
 
 
 def with_passwords(config):
     return {"ldsmPasswords": {n["name"]: f"pw-{n['name']}" for n in config["nodes"]}}
+
+
+def test_pulumi_up_refuses_each_sample_value_before_any_resource(agent):
+    config, _ = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
+    evaluation = Evaluation()
+    with pytest.raises(ConfigError) as caught:
+        evaluate(config, with_passwords(config), stack="prod", into=evaluation)
+    assert evaluation.resources == []
+    assert_names_every_sample_value(caught.value.problems)
+    assert len(caught.value.problems) == len(SAMPLE_HOSTS) + len(SAMPLE_IMAGES)
+    assert str(caught.value).startswith("invalid stack configuration (8 problem(s)); nothing")
+
+
+def real_looking(config: dict[str, Any]) -> dict[str, Any]:
+    """The prod stack with the values an operator puts in place of the samples."""
+    config = copy.deepcopy(config)
+    nodes = config["nodes"]
+    for i, node in enumerate(nodes):
+        node["host"] = f"10.40.{i}.10"
+    nodes[2]["ldsm"]["host"] = "10.40.2.11"
+    nodes[3]["host"] = "mip.lille-hospital.fr"
+    nodes[3]["advertiseAddr"] = "10.40.3.10"
+    for key in SAMPLE_IMAGES:
+        field = key.split(".")[1]
+        repository = config["exareme"][field].split("@")[0]
+        digest = hashlib.sha256(repository.encode()).hexdigest()
+        config["exareme"][field] = f"{repository}@sha256:{digest}"
+    return config
+
+
+def test_pulumi_up_accepts_real_looking_values_without_a_sample_warning(agent):
+    config, _ = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
+    ev = evaluate(real_looking(config), with_passwords(config), stack="prod")
+    assert ev.commands and ev.services
+    assert sample_problems(ev.logs) == []
+    assert ev.outputs["leaderAddress"] == "10.40.0.10"
+
+
+def test_only_the_harness_accepts_the_sample_values(monkeypatch, agent):
+    # The tools that evaluate the sample stack as an `up` (stack plans, tests) pass
+    # allow_samples; it warns instead. No environment variable or stack key turns it on.
+    config, _ = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
+    ev = evaluate(config, with_passwords(config), stack="prod", allow_samples=True)
+    assert_names_every_sample_value(ev.logs)
+    for name in ("MIP_ALLOW_SAMPLES", "PULUMI_ALLOW_SAMPLES", "ALLOW_SAMPLES"):
+        monkeypatch.setenv(name, "true")
+    config["allowSamples"] = True
+    with pytest.raises(ConfigError) as caught:
+        evaluate(config, with_passwords(config), stack="prod")
+    assert any(p.startswith("allowSamples: unknown key") for p in caught.value.problems)
+    assert_names_every_sample_value(caught.value.problems)
 
 
 def test_prod_stack_fails_pulumi_up_without_an_agent(monkeypatch):
@@ -169,7 +252,7 @@ def test_prod_stack_fails_pulumi_up_without_an_agent(monkeypatch):
     config, _ = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
     evaluation = Evaluation()
     with pytest.raises(ConfigError) as caught:
-        evaluate(config, with_passwords(config), stack="prod", into=evaluation)
+        evaluate(config, with_passwords(config), stack="prod", into=evaluation, allow_samples=True)
     assert evaluation.resources == []
     [problem] = caught.value.problems
     assert problem.startswith("ssh: no SSH key is configured")
@@ -180,7 +263,7 @@ def test_pulumi_up_refuses_a_dead_agent_socket(monkeypatch, tmp_path):
     monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "gone"))
     config, _ = load_stack_file_as_is(ROOT / "Pulumi.prod.yaml")
     with pytest.raises(ConfigError, match="is not a socket"):
-        evaluate(config, with_passwords(config), stack="prod")
+        evaluate(config, with_passwords(config), stack="prod", allow_samples=True)
 
 
 def test_missing_key_file_warns_in_preview_and_fails_up(config, secrets, tmp_path):

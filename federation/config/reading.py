@@ -10,6 +10,7 @@ import pulumi
 
 from federation.config.model import FederationConfig, StackSettings
 from federation.config.validation import validate
+from federation.samples import samples_accepted
 
 NAMESPACE = "mip-federation"
 
@@ -106,7 +107,14 @@ def load_config() -> FederationConfig:
     stack = pulumi.get_stack()
     raw = read_raw()
     preview = pulumi.runtime.is_dry_run()
-    settings = validate(raw, stack, secret_keys_of(raw), preview=preview, passwords=True)
+    settings = validate(
+        raw,
+        stack,
+        secret_keys_of(raw),
+        preview=preview,
+        passwords=True,
+        allow_samples=samples_accepted(),
+    )
     return FederationConfig(
         stack=stack,
         settings=settings,

@@ -365,12 +365,14 @@ def validate(
     secret_keys: set[str],
     preview: bool = False,
     passwords: bool = False,
+    allow_samples: bool = False,
 ) -> StackSettings:
     """Validate raw config values (keys without namespace); raise ConfigError with every problem.
 
     With `passwords` (the program; the doctor reads stack files without them), every node needs
-    its LDSM password. With `preview`, what only `pulumi up` needs (the SSH key, the passwords)
-    is a warning, not a problem.
+    its LDSM password. With `preview`, what only `pulumi up` needs (the SSH key, the passwords,
+    a prod stack without the sample stack's values) is a warning, not a problem; `allow_samples`
+    makes the sample values a warning too (for tools that apply nothing).
     """
     parsed, problems = _parse_fields(raw)
     ssh_port = parsed.ssh.port if parsed.ssh is not None else 22
@@ -379,9 +381,12 @@ def validate(
         problems += _swarm_checks(parsed)
     problems += _secret_checks(parsed, secret_keys, preview, passwords)
     problems += _service_checks(parsed, stack)
-    if is_prod(stack) and preview:
-        for problem in _sample_values(parsed):
-            pulumi.log.warn(problem)
+    if is_prod(stack):
+        if preview or allow_samples:
+            for problem in _sample_values(parsed):
+                pulumi.log.warn(f"{problem} (pulumi up refuses it)")
+        else:
+            problems += _sample_values(parsed)
     if problems:
         raise ConfigError(problems)
     return StackSettings.model_validate(raw)

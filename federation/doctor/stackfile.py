@@ -35,6 +35,7 @@ def read_stack(path: Path, stack: str, key_file: str | None = None) -> StackSett
     if key_file is not None and isinstance(ssh, dict) and "privateKeyFile" in ssh:
         raw["ssh"] = {**ssh, "privateKeyFile": key_file}
     try:
-        return validate(raw, stack, secret_keys)
+        # The doctor changes nothing, so the sample stack's values are warnings, as in a preview.
+        return validate(raw, stack, secret_keys, allow_samples=True)
     except ConfigError as error:
         raise DoctorError(f"{path}: {error}") from None

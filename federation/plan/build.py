@@ -165,6 +165,7 @@ def make_plan(stack: str, *, root: Path = ROOT, file: Path | None = None) -> Pla
             stack=stack,
             project=project,
             main=root / "__main__.py",
+            allow_samples=True,
         )
     show = _Shower(stand_in, inputs.key_file)
     planned = []

@@ -5,6 +5,7 @@ the unit tests both evaluate the program through it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import runpy
@@ -21,6 +22,7 @@ from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.stack import wait_for_rpcs
 
 from federation.config import NAMESPACE
+from federation.samples import accepting_samples
 from federation.tree import redact, unwrap
 
 ROOT: Final = Path(__file__).resolve().parent.parent.parent
@@ -163,12 +165,15 @@ def run_program(
     main: Path = MAIN,
     into: Evaluation | None = None,
     preview: bool = False,
+    allow_samples: bool = False,
 ) -> Evaluation:
     """Run `main` under mocks with `config` (full keys, string values) and record what it registers.
 
     Records into `into` when given, so a caller still sees what was registered if it raises.
     Can run many times in one process: each run has a fresh event loop and root resource.
-    `preview` runs it as `pulumi preview` does (pulumi.runtime.is_dry_run()).
+    `preview` runs it as `pulumi preview` does (pulumi.runtime.is_dry_run()). `allow_samples`
+    accepts the sample stack's values (federation/samples.py) in an `up` with a warning, as the
+    stand-ins they are here: nothing is applied.
     """
     evaluation = into if into is not None else Evaluation()
     loop = asyncio.new_event_loop()
@@ -182,8 +187,10 @@ def run_program(
     settings.SETTINGS.engine = _LogCapture(evaluation)
     try:
         failure: BaseException | None = None
+        samples = accepting_samples() if allow_samples else contextlib.nullcontext()
         try:
-            runpy.run_path(str(main), run_name="__main__")
+            with samples:
+                runpy.run_path(str(main), run_name="__main__")
         except BaseException as error:  # re-raised once outstanding RPCs settle, as Pulumi does
             failure = error
         loop.run_until_complete(wait_for_rpcs())

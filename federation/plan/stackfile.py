@@ -109,10 +109,18 @@ def stand_in_agent(inputs: StackInputs) -> Iterator[None]:
     """For a stack that logs in through the SSH agent, SSH_AUTH_SOCK pointing at a listening
     stand-in socket while the program is evaluated: `pulumi up` checks for a live agent
     (federation/ssh.py agent_problem), and the plan shows the connections as they are sent, with
-    no privateKey. Nothing ever connects to it."""
+    no privateKey."""
     if not inputs.uses_agent:
         yield
         return
+    with stand_in_agent_socket():
+        yield
+
+
+@contextmanager
+def stand_in_agent_socket() -> Iterator[str]:
+    """SSH_AUTH_SOCK pointing at a listening Unix socket that answers nothing (nothing ever
+    connects to it under mocks), put back afterwards; yields its path."""
     saved = os.environ.get("SSH_AUTH_SOCK")
     with (
         tempfile.TemporaryDirectory(prefix="mip-plan-") as directory,
@@ -123,7 +131,7 @@ def stand_in_agent(inputs: StackInputs) -> Iterator[None]:
         agent.listen()
         os.environ["SSH_AUTH_SOCK"] = path
         try:
-            yield
+            yield path
         finally:
             if saved is None:
                 os.environ.pop("SSH_AUTH_SOCK", None)

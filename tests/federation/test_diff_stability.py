@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.program import ROOT, TEST_PRIVATE_KEY, evaluate, load_stack_file
+from tests.program import ROOT, TEST_PRIVATE_KEY, evaluate_stack, load_stack_file
 
 COMMAND = "command:remote:Command"
 SERVICE = "docker:index/service:Service"
@@ -83,7 +83,7 @@ def without(inputs: dict[str, Any], paths: list[str]) -> dict[str, Any]:
 
 
 def snapshot(config: dict[str, Any], secrets: dict[str, Any]) -> dict[Key, dict[str, Any]]:
-    evaluation = evaluate(config, secrets, stack="prod")
+    evaluation = evaluate_stack(config, secrets, stack="prod")
     return {
         (r.typ, r.name): {
             # Inputs under ignoreChanges are not diffed by Pulumi (the probes': connection, create).
@@ -108,6 +108,14 @@ def compare(before: dict[Key, dict[str, Any]], after: dict[Key, dict[str, Any]])
 def prod() -> tuple[dict[str, Any], dict[str, Any]]:
     """The prod stack's config, with test secrets in place of its `secure:` values."""
     return load_stack_file(ROOT / "Pulumi.prod.yaml")
+
+
+@pytest.fixture
+def prod_with_key(prod) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The prod stack logging in with the secret sshPrivateKey (a stack deployed with one)."""
+    config, secrets = copy.deepcopy(prod)
+    secrets["sshPrivateKey"] = TEST_PRIVATE_KEY
+    return config, secrets
 
 
 def change(prod, edit) -> Diff:
@@ -218,8 +226,8 @@ def test_changing_the_ssh_user_changes_every_command_connection_and_the_provider
     }
 
 
-def test_rotating_the_ssh_key_secret_changes_only_the_command_connections(prod):
-    diff = change(prod, key_rotation)
+def test_rotating_the_ssh_key_secret_changes_only_the_command_connections(prod_with_key):
+    diff = change(prod_with_key, key_rotation)
     assert diff.added == diff.removed == set()
     # The docker provider takes the key from the SSH agent: nothing of it is in its inputs.
     assert diff.changed == {key: {"connection.privateKey"} for key in ALL_COMMANDS}
@@ -274,7 +282,7 @@ def test_a_password_change_touches_that_nodes_secret_and_nothing_else(prod, alia
     config, secrets = prod
     users = {
         r.name
-        for r in evaluate(config, secrets, stack="prod").resources
+        for r in evaluate_stack(config, secrets, stack="prod").resources
         for urns in r.property_dependencies.values()
         if any(u.endswith(f"::ldsm-{alias}") for u in urns)
     }
@@ -398,11 +406,12 @@ def run_create(
 
 
 @pytest.mark.parametrize("scenario", [ssh_user_change, key_rotation], ids=["ssh-user", "ssh-key"])
-def test_every_command_an_ssh_change_updates_is_safe_to_rerun(prod, scenario, tmp_path):
+def test_every_command_an_ssh_change_updates_is_safe_to_rerun(prod_with_key, scenario, tmp_path):
+    prod = prod_with_key
     config, secrets = copy.deepcopy(prod)
     diff = change(prod, scenario)
     scenario(config, secrets)
-    after = evaluate(config, secrets, stack="prod")
+    after = evaluate_stack(config, secrets, stack="prod")
     leader = after.named("swarm-init").plain["connection"]["host"]
     rerun = {name for typ, name in diff.changed if typ == COMMAND}
     assert rerun == {name for _, name in ALL_COMMANDS}

@@ -32,7 +32,7 @@ from tests.program import (
     WORKER_TOKEN,
     Evaluation,
     Recorded,
-    evaluate,
+    evaluate_stack,
     load_stack_file,
 )
 
@@ -42,14 +42,14 @@ POLICY_DIR = ROOT / "policy"
 @pytest.fixture(scope="module")
 def prod() -> Evaluation:
     config, secrets = load_stack_file(ROOT / "Pulumi.prod.yaml")
-    return evaluate(config, secrets, stack="prod")
+    return evaluate_stack(config, secrets, stack="prod")
 
 
 def prod_with(stack: str = "prod", **changes: Any) -> Evaluation:
     config, secrets = load_stack_file(ROOT / "Pulumi.prod.yaml")
     for key, value in changes.items():
         config[key] = {**config.get(key, {}), **value}
-    return evaluate(config, secrets, stack=stack)
+    return evaluate_stack(config, secrets, stack=stack)
 
 
 def edited(resource: Recorded, **inputs: Any) -> Recorded:
@@ -101,7 +101,7 @@ def test_pack_files_serve_the_policies_with_pinned_sdks():
 def test_the_stacks_as_they_are_pass_every_policy(path):
     config, secrets = load_stack_file(path)
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    evaluation = evaluate(config, secrets, stack=stack)
+    evaluation = evaluate_stack(config, secrets, stack=stack)
     for policy in POLICIES:
         assert violations(policy, evaluation, stack) == [], policy.name
 

@@ -14,7 +14,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from tests.policy.analyzer import urn
-from tests.program import ROOT, evaluate, load_stack_file
+from tests.program import ROOT, evaluate_stack, load_stack_file
 
 POLICY_DIR = ROOT / "policy"
 
@@ -66,7 +66,7 @@ def analyze(analyzer, stack: str, typ: str, name: str, inputs: dict) -> list:
 def test_the_pack_blocks_an_unencrypted_overlay_network_in_prod(analyzer):
     config, secrets = load_stack_file(ROOT / "Pulumi.prod.yaml")
     config["network"]["encrypted"] = False
-    network = evaluate(config, secrets, stack="prod").named("overlay-network")
+    network = evaluate_stack(config, secrets, stack="prod").named("overlay-network")
     [diagnostic] = analyze(analyzer, "prod", network.typ, network.name, network.inputs)
     assert diagnostic.policyName == "encrypted-overlay-network"
     assert diagnostic.enforcementLevel == analyzer_pb2.MANDATORY
@@ -76,7 +76,7 @@ def test_the_pack_blocks_an_unencrypted_overlay_network_in_prod(analyzer):
 
 def test_the_pack_passes_the_prod_stack(analyzer):
     config, secrets = load_stack_file(ROOT / "Pulumi.prod.yaml")
-    for resource in evaluate(config, secrets, stack="prod").resources:
+    for resource in evaluate_stack(config, secrets, stack="prod").resources:
         assert analyze(analyzer, "prod", resource.typ, resource.name, resource.inputs) == [], (
             resource.name
         )
@@ -88,7 +88,7 @@ UNKNOWN = rpc.UNKNOWN
 
 def test_the_pack_skips_unknown_values_without_a_preview_warning(analyzer):
     config, secrets = load_stack_file(ROOT / "Pulumi.prod.yaml")
-    command = evaluate(config, secrets, stack="prod").named("node-hug")
+    command = evaluate_stack(config, secrets, stack="prod").named("node-hug")
     inputs = {**command.inputs, "create": UNKNOWN, "delete": UNKNOWN}
     # Not even pulumi-policy's advisory "can't run policy ... during preview": the policies read
     # what is known and skip the rest.
@@ -97,7 +97,7 @@ def test_the_pack_skips_unknown_values_without_a_preview_warning(analyzer):
 
 def test_the_pack_requires_service_digests_in_prod(analyzer):
     config, secrets = load_stack_file(ROOT / "Pulumi.prod.yaml")
-    master = evaluate(config, secrets, stack="prod").named("exareme-master")
+    master = evaluate_stack(config, secrets, stack="prod").named("exareme-master")
     image = json.dumps(master.plain["taskSpec"]["containerSpec"]["image"])
     inputs = json.loads(json.dumps(master.inputs).replace(image, '"hbpmip/exareme:v5"'))
     [diagnostic] = analyze(analyzer, "prod", master.typ, master.name, inputs)
@@ -109,7 +109,7 @@ def test_the_pack_requires_service_digests_in_prod(analyzer):
 
 def test_the_pack_counts_managers_over_the_whole_stack(analyzer):
     config, secrets = load_stack_file(ROOT / "Pulumi.prod.yaml")
-    resources = evaluate(config, secrets, stack="prod").resources
+    resources = evaluate_stack(config, secrets, stack="prod").resources
 
     def diagnostics(*, hug_manager: bool, node_commands_unknown: bool) -> list:
         found = []
