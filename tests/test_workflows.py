@@ -219,10 +219,76 @@ def test_preview_and_drift_wait_for_a_configured_backend(workflow):
         needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
         assert "backend" in needs
         assert "needs.backend.outputs.configured == 'true'" in job["if"]
-    checked = json.dumps(gate)
-    for secret in BACKEND_SECRETS:
-        assert f"secrets.{secret} != ''" in checked, f"{secret} is not checked"
-    assert "vars.PULUMI_BACKEND_REGION" in checked
+    assert "vars.PULUMI_BACKEND_REGION" in json.dumps(gate)
+
+
+# The jobs that get the backend's secrets, and the environment each gets them from: `preview`
+# has required reviewers (a same-repository pull request can change this workflow), `drift`
+# only lets main deploy (docs/previews.md).
+SECRET_ENVIRONMENTS = {"preview": "preview", "drift": "drift"}
+
+
+def test_every_job_that_uses_the_backend_secrets_runs_in_its_environment(workflow):
+    users = {
+        name
+        for name, job in workflow["jobs"].items()
+        if any(f"secrets.{secret}" in json.dumps(job) for secret in BACKEND_SECRETS)
+    }
+    assert users == set(SECRET_ENVIRONMENTS)
+    for name in users:
+        assert workflow["jobs"][name].get("environment") == SECRET_ENVIRONMENTS[name], name
+    # The gate runs with no environment (no approval to wait for) and so reads no secret: an
+    # environment's secrets are only given to a job that names it.
+    assert "secrets." not in json.dumps(workflow["jobs"]["backend"])
+
+
+def test_the_environments_and_their_settings_are_documented():
+    previews = (ROOT / "docs" / "previews.md").read_text(encoding="utf-8")
+    for environment in set(SECRET_ENVIRONMENTS.values()):
+        assert f"`{environment}`" in previews
+    for words in ("Required reviewers", "Deployment branches", "forks"):
+        assert words in previews, words
+
+
+def test_the_environment_jobs_check_their_secrets_first(workflow):
+    for name, environment in SECRET_ENVIRONMENTS.items():
+        first = steps(workflow["jobs"][name])[0]
+        assert first["id"] == "secrets"
+        assert first["env"]["ENVIRONMENT"] == environment
+        checked = json.dumps(first["env"])
+        for secret in BACKEND_SECRETS:
+            assert f"secrets.{secret} != ''" in checked, f"{name}: {secret} is not checked"
+
+
+def run_secrets_check(workflow, job: str, **env: str) -> subprocess.CompletedProcess[str]:
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    step = steps(workflow["jobs"][job])[0]
+    full_env = {
+        "PATH": os.environ["PATH"],
+        **{k: "true" for k in step["env"] if k.startswith("HAS_")},
+        "ENVIRONMENT": step["env"]["ENVIRONMENT"],
+        **env,
+    }
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize("job", sorted(SECRET_ENVIRONMENTS))
+def test_an_environment_without_its_secrets_fails_naming_them(workflow, job):
+    assert run_secrets_check(workflow, job).returncode == 0
+    done = run_secrets_check(workflow, job, HAS_PASSPHRASE="false", HAS_AWS_SECRET="false")
+    assert done.returncode == 1
+    environment = SECRET_ENVIRONMENTS[job]
+    assert done.stdout.startswith(
+        f"::error title=Pulumi backend::The environment {environment} has no secret "
+        "PULUMI_CONFIG_PASSPHRASE, AWS_SECRET_ACCESS_KEY: add them to it"
+    )
 
 
 def run_gate(workflow, tmp_path, **env: str) -> tuple[str, str, str]:
@@ -237,13 +303,10 @@ def run_gate(workflow, tmp_path, **env: str) -> tuple[str, str, str]:
         "PATH": os.environ["PATH"],
         "GITHUB_OUTPUT": str(output),
         "GITHUB_STEP_SUMMARY": str(summary),
-        "HAS_BACKEND_URL": "true",
-        "HAS_PASSPHRASE": "true",
-        "HAS_AWS_KEY_ID": "true",
-        "HAS_AWS_SECRET": "true",
         "BACKEND_REGION": "eu-central-2",
         "PROD_DEPLOYED": "true",
         "EVENT": "pull_request",
+        "ACTOR": "someone",
         "HEAD_REPO": "hbp/mip-federation",
         "REPO": "hbp/mip-federation",
         **env,
@@ -266,23 +329,25 @@ def test_the_gate_lets_a_configured_backend_through(workflow, tmp_path):
     assert summary == stdout == ""
 
 
-def test_the_gate_skips_with_a_notice_when_secrets_are_missing(workflow, tmp_path):
-    # As on a fresh clone, or for Dependabot's pull requests (they get no Actions secrets).
-    output, summary, stdout = run_gate(
-        workflow, tmp_path, HAS_PASSPHRASE="false", HAS_AWS_SECRET="false", BACKEND_REGION=""
-    )
+def test_the_gate_skips_with_a_notice_without_a_backend(workflow, tmp_path):
+    # As on a fresh clone.
+    output, summary, stdout = run_gate(workflow, tmp_path, BACKEND_REGION="")
     assert output == "configured=false\n"
     assert stdout.startswith("::notice title=Pulumi backend::Preview and drift check skipped")
-    assert (
-        "missing: secret PULUMI_CONFIG_PASSPHRASE, secret AWS_SECRET_ACCESS_KEY, "
-        "variable PULUMI_BACKEND_REGION)" in summary
-    )
+    assert "missing: variable PULUMI_BACKEND_REGION)" in summary
 
 
 def test_the_gate_skips_pull_requests_from_forks_with_a_notice(workflow, tmp_path):
+    # GitHub gives no secret (but GITHUB_TOKEN) to a pull_request run from a fork.
     output, summary, _ = run_gate(workflow, tmp_path, HEAD_REPO="someone/mip-federation")
     assert output == "configured=false\n"
     assert "pull requests from forks get no secrets" in summary
+
+
+def test_the_gate_skips_dependabots_pull_requests_with_a_notice(workflow, tmp_path):
+    output, summary, _ = run_gate(workflow, tmp_path, ACTOR="dependabot[bot]")
+    assert output == "configured=false\n"
+    assert "Dependabot's pull requests get no Actions secrets" in summary
 
 
 def test_the_gate_says_why_the_nightly_drift_check_did_not_run(workflow, tmp_path):
