@@ -45,7 +45,10 @@ class FederationNetwork(pulumi.ComponentResource):
             "overlay-network",
             name=settings.name,
             driver="overlay",
-            attachable=True,
+            # Only the federation's own services join it: an attachable overlay would let anyone
+            # with Docker access on any node `docker run --network` into every hospital's Exareme
+            # (sshd with the image's baked key) and the keystore (docs/security.md).
+            attachable=False,
             options=network_options(settings),
             ipam_configs=[
                 docker.NetworkIpamConfigArgs(

@@ -1,10 +1,11 @@
-"""Data-plane proof: from every node, a short-lived container on the overlay reaches the leader's
-side (the keystore, `exareme-keystore:8500`, by its overlay DNS name and a TCP connection).
+"""Data-plane proof: from every node, a short-lived container in its Exareme task reaches the
+leader's side (the keystore, `exareme-keystore:8500`, by its overlay DNS name and a TCP connection).
 
 A healthy control plane (TCP 2377) says nothing about the overlay: gossip (7946), VXLAN (UDP 4789)
 and ESP on an encrypted overlay are other ports. So each node runs `scripts/probe.sh` once, when it
-is added, in the network namespace of its own Exareme task (the path Exareme uses; attaching a
-container to the overlay instead costs every node a gossip round, so that is only the fallback).
+is added, in the network namespace of its own Exareme task (the path Exareme uses). The overlay is
+not attachable (federation/network.py), the probe's container included: a node whose task does not
+run is reported as such, naming its service (stage `task`), which is the finding.
 The leader's probe runs first: once the keystore answers there, a failure elsewhere is that
 node's own, and `pulumi up` fails naming the node and the likely port. The doctor's `--probe`
 runs the same script on demand.
@@ -31,7 +32,7 @@ from federation.ssh import SshAccess
 TARGET = KEYSTORE_SERVICE
 PORT = KEYSTORE_PORT
 # Seconds a probe retries. The leader's waits for the keystore's task to start (its image may be
-# pulled first); a node that just attached to the overlay learns the keystore's address by gossip,
+# pulled first); a task that just joined the overlay learns the keystore's address by gossip,
 # which on a loaded host can take tens of seconds.
 LEADER_DEADLINE = 120
 NODE_DEADLINE = 60
@@ -51,7 +52,7 @@ def probe_script(
 ) -> str:
     """probe.sh for `node`: prints `NODE ADDR STAGE DETAIL`, exits 20 naming the likely port.
     Its container shares the network namespace of the node's Exareme task (the master on the
-    leader), waiting up to `task_wait` seconds for it to run; else it attaches to the network."""
+    leader), waiting up to `task_wait` seconds for it to run; without one, it says so (`task`)."""
     is_leader = node.name == leader.name
     return render(
         "probe",

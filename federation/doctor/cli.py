@@ -119,7 +119,7 @@ def _probe(
         try:
             return run_probe(connection, settings, leader, deadline)
         except SshError as error:
-            return f"{connection.node.name} - attach {error.reason}"
+            return f"{connection.node.name} - run {error.reason}"
 
     lines = _parallel(run, reachable)
     on_leader = next((c for c in reachable if c.node is leader), None)

@@ -201,7 +201,7 @@ def _node_rows(
 def _network_rows(settings: StackSettings, live: Live) -> list[Row]:
     net = settings.network
     found = [n for n in live.networks if n.get("Name") == net.name]
-    expected = "overlay, swarm, attachable"
+    expected = "overlay, swarm"
     if not found:
         return [row("network", net.name, expected, "missing", fix=OBJECT_FIX)]
     if len(found) > 1:

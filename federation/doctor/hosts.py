@@ -124,7 +124,7 @@ def run_probe(
     if lines:
         return lines[-1]
     reason = (result.stderr.strip() or f"exit {result.code}").splitlines()[-1][:300]
-    return f"{connection.node.name} - attach {reason}"
+    return f"{connection.node.name} - run {reason}"
 
 
 def run_verdict(

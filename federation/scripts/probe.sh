@@ -1,11 +1,11 @@
 # Data-plane probe, run on every node: prove the overlay carries traffic from this host to the
-# leader's side. A short-lived container on the overlay (IMAGE: one the stack deploys, with busybox's
-# sh, nslookup and nc) runs INNER (probe_inner.sh): resolve TARGET by the overlay's DNS, then open a
+# leader's side. A short-lived container in the network namespace of this node's own Exareme task
+# (IMAGE: one the stack deploys, with busybox's sh, nslookup and nc) runs INNER (probe_inner.sh): resolve TARGET by the overlay's DNS, then open a
 # TCP connection to TARGET:PORT, retrying for DEADLINE seconds. Inputs: NODE, LEADER (yes on the
 # leader), LEADER_ADDR, NETWORK, ENCRYPTED (true/false), IMAGE, INNER, TARGET, PORT, DEADLINE,
 # SERVICE (the Exareme service whose task runs on this node), TASK_WAIT (seconds).
 # A node whose leader does not answer on TCP 2377 at all (its host is down) skips the probe.
-# Prints one line, `NODE ADDR STAGE DETAIL` (STAGE: ok, state, attach, resolve, connect), that
+# Prints one line, `NODE ADDR STAGE DETAIL` (STAGE: ok, state, task, run, resolve, connect), that
 # probe_verdict.sh classifies with the leader's gossip peers. On failure, also says on stderr what
 # this host alone can tell, naming the likely port, and exits 20.
 # Leaves nothing behind: the container is removed (--rm, and again on exit or hang-up), and a
@@ -26,10 +26,9 @@ if [ "$LEADER" != yes ] && ! timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/2377"' "$LE
   exit 0
 fi
 # The probe's container shares the network namespace of this node's own Exareme task (SERVICE),
-# waiting up to TASK_WAIT seconds for it to run: it proves the path Exareme itself uses, and needs
-# no network attachment of its own (a round trip to the managers and an endpoint gossiped to every
-# node, twice, which at 30 nodes slowed the tasks starting beside it). A node whose task does not
-# run gets a container attached to NETWORK.
+# waiting up to TASK_WAIT seconds for it to run: it proves the path Exareme itself uses. NETWORK is
+# not attachable (no container outside the federation's services may join it), so a node whose
+# task does not run cannot be probed: that is the finding (stage `task`).
 running_task() {
   docker ps -q --filter "label=com.docker.swarm.service.name=$SERVICE" --filter status=running | head -n 1
 }
@@ -66,25 +65,30 @@ end=$(( $(date +%s) + TASK_WAIT ))
 tries=0
 while :; do
   wait_for_task
-  network=$NETWORK
-  [ -z "$task" ] || network="container:$task"
-  out=$(docker run --rm --name "$name" --label "mip-federation.probe=$NODE" --network "$network" \
+  if [ -z "$task" ]; then
+    how="no task container on this host"
+    [ -z "$(exited_task)" ] || how="its task container exited"
+    line="task $SERVICE does not run here ($how)"
+    break
+  fi
+  out=$(docker run --rm --name "$name" --label "mip-federation.probe=$NODE" --network "container:$task" \
     --log-driver none --entrypoint /bin/sh "$IMAGE" -c "$INNER" probe "$TARGET" "$PORT" "$DEADLINE" 2>&1) || true
   line=$(printf '%s\n' "$out" | grep -E '^(ok|resolve|connect) ' | tail -n 1) || true
   # The task's container may have stopped between `docker ps` and `docker run` (a restart of the
   # task): probe again in its new one.
   tries=$((tries + 1))
-  if [ -n "$line" ] || [ -z "$task" ] || [ "$tries" -ge 3 ] || [ "$(running_task)" = "$task" ]; then
+  if [ -n "$line" ] || [ "$tries" -ge 3 ] || [ "$(running_task)" = "$task" ]; then
     break
   fi
 done
-[ -n "$line" ] || line="attach $(printf '%s' "$out" | tr '\n' ' ' | cut -c 1-300)"
+[ -n "$line" ] || line="run $(printf '%s' "$out" | tr '\n' ' ' | cut -c 1-300)"
 echo "$NODE $addr $line"
 set -f; set -- $line
 stage=$1; shift; detail=$*
 [ "$stage" != ok ] || exit 0
 case "$stage:$LEADER:$detail" in
-  attach:*) cause="no probe container on $NETWORK: $detail" ;;
+  task:*) cause="$detail: the probe runs inside this node's Exareme task, as $NETWORK is not attachable; check docker service ps $SERVICE on a manager (image pull, RAW* settings, the node's name label)" ;;
+  run:*) cause="no probe container in the task $SERVICE: $detail" ;;
   *:yes:*) cause="$TARGET:$PORT does not answer on the leader itself ($stage $detail): is its service running?" ;;
   resolve:*) cause="$TARGET not resolved: gossip, TCP+UDP 7946 (the node never learnt its address)" ;;
   *refused*) cause="$TARGET:$PORT refused the connection ($detail): the overlay works, the service does not listen" ;;

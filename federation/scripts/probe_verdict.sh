@@ -29,7 +29,8 @@ while read -r node addr stage detail; do
     ok) verdict=ok; message="reaches $TARGET:$PORT over $NETWORK" ;;
     skipped) message="not probed: $detail" ;;
     state) message="not in the swarm (state $detail): control, TCP 2377 to the managers" ;;
-    attach) message="no probe container on $NETWORK: $detail" ;;
+    task) message="not probed: $detail: the probe runs inside the node's own Exareme task ($NETWORK is not attachable); check docker service ps on a manager" ;;
+    run) message="no probe container: $detail" ;;
     *)
       if [ "$node" = "$LEADER" ]; then
         message="$TARGET:$PORT does not answer on the leader itself ($stage $detail): is the service running?"

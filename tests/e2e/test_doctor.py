@@ -244,18 +244,19 @@ def test_nodes_down_unreachable_and_gone_then_network_removed_and_recreated(fede
             for name in ["exareme-keystore", "exareme-master"]
             + [f"exareme-worker-{n}" for n in NAMES[1:]]
         ]
-        network = "overlay, swarm, attachable"
+        network = "overlay, swarm"
         settle(
             stack_file,
             [*nodes, Row("network", "mip-federation", network, "missing", "DRIFT"), *services],
         )
 
-        # ... and comes back plain, not attachable, on another subnet.
+        # ... and comes back attachable, plain, on another subnet.
         wait_for(
             lambda: (
                 lab.run(
                     1,
-                    "docker network create -d overlay --subnet 10.20.31.0/24 mip-federation",
+                    "docker network create -d overlay --attachable --subnet 10.20.31.0/24 "
+                    "mip-federation",
                     check=False,
                 ).returncode
                 == 0
@@ -266,7 +267,7 @@ def test_nodes_down_unreachable_and_gone_then_network_removed_and_recreated(fede
             stack_file,
             [
                 *nodes,
-                Row("network", "mip-federation", network, "overlay, swarm", "DRIFT"),
+                Row("network", "mip-federation", network, "overlay, swarm, attachable", "DRIFT"),
                 Row("encryption", "mip-federation", "encrypted", "not encrypted", "DRIFT"),
                 Row(
                     "subnet",

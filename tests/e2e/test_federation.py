@@ -59,7 +59,7 @@ def test_one_manager_three_workers_deploy_redeploy_remove_destroy(federation):
         "'{{.Driver}} {{.Attachable}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} "
         '{{index .Options "encrypted"}}\'',
     )
-    assert ipam.split() == ["overlay", "true", "10.20.30.0/24", "10.20.30.254"]
+    assert ipam.split() == ["overlay", "false", "10.20.30.0/24", "10.20.30.254"]
     # No routing mesh: the swarm the program created has no ingress network, and no node set up
     # an ingress sandbox.
     assert sh(lab, 1, "docker network ls --format '{{.Name}}' --filter driver=overlay").split() == [

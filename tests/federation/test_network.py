@@ -7,11 +7,12 @@ import shlex
 import subprocess
 
 
-def test_network_is_an_encrypted_attachable_overlay_with_the_configured_ipam(run, config):
+def test_network_is_an_encrypted_overlay_no_container_can_attach_to(run, config):
     network = run(config).named("overlay-network").plain
     assert network["name"] == "mip-federation"
     assert network["driver"] == "overlay"
-    assert network["attachable"] is True
+    # Only the federation's services join it (issue 18): `docker run --network` is refused.
+    assert network["attachable"] is False
     # Exactly what `docker network inspect` reports back (seen on the lab's dockerd), so the
     # provider's Read finds no difference in this ForceNew field on the next `pulumi up`.
     assert network["options"] == {

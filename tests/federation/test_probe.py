@@ -54,7 +54,7 @@ def fake_env(tmp_path: Path, docker_script: str = FAKE_DOCKER, **values: str) ->
         "FAKE_STATE": "active",
         "FAKE_RUN": "",
         "FAKE_PEERS": "",
-        "FAKE_TASK": "",
+        "FAKE_TASK": "task-0",
     }
     env.update(values)
     return env
@@ -94,10 +94,9 @@ def alive(pid_file: Path) -> bool:
             "exareme-keystore not resolved: gossip, TCP+UDP 7946",
         ),
         (
-            "docker: Error response from daemon: network mip-federation not found.",
-            "hug 192.0.2.11 attach docker: Error response from daemon: network mip-federation "
-            "not found.",
-            "no probe container on mip-federation: docker: Error response",
+            "docker: Error response from daemon: No such image: consul.",
+            "hug 192.0.2.11 run docker: Error response from daemon: No such image: consul.",
+            "no probe container in the task exareme-worker-hug: docker: Error response",
         ),
     ],
 )
@@ -119,7 +118,7 @@ def test_probe_prints_its_line_and_names_the_likely_port(tmp_path, docker_run, l
     [docker_run_call] = [c for c in calls if c.startswith("run ")]
     assert docker_run_call.startswith(
         "run --rm --name mip-federation-probe-hug --label mip-federation.probe=hug "
-        "--network mip-federation --log-driver none --entrypoint /bin/sh "
+        "--network container:task-0 --log-driver none --entrypoint /bin/sh "
         "hashicorp/consul:1.15.4 -c "
     )
     assert docker_run_call.endswith(" probe exareme-keystore 8500 5")
@@ -140,10 +139,16 @@ def test_probe_shares_the_network_namespace_of_its_nodes_exareme_task(tmp_path, 
     assert " --network container:0123abcd " in docker_run_call
 
 
-def test_probe_waits_for_the_task_then_attaches_a_container_of_its_own(tmp_path):
-    env = fake_env(tmp_path, FAKE_RUN="ok 10.20.30.2")
+def test_probe_waits_for_the_task_then_reports_that_it_does_not_run(tmp_path):
+    # The network is not attachable: without its node's task the probe has nowhere to run.
+    env = fake_env(tmp_path, FAKE_RUN="ok 10.20.30.2", FAKE_TASK="")
     result = run(probe_script(HUG, PLAIN, "consul", 5, leader=LEADER, task_wait=1), env)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 20
+    assert result.stdout.splitlines() == [
+        "hug 192.0.2.11 task exareme-worker-hug does not run here (no task container on this host)"
+    ]
+    assert result.stderr.startswith("node hug (192.0.2.11): ")
+    assert "check docker service ps exareme-worker-hug on a manager" in result.stderr
     calls = (tmp_path / "docker.log").read_text().splitlines()
     # One event stream for the wait, not a `docker ps` per second: looked, waited, looked again.
     [events] = [c for c in calls if c.startswith("events ")]
@@ -153,8 +158,7 @@ def test_probe_waits_for_the_task_then_attaches_a_container_of_its_own(tmp_path)
         "--filter label=com.docker.swarm.service.name=exareme-worker-hug"
     ) in events
     assert len([c for c in calls if c.startswith("ps -q ")]) == 2
-    [docker_run_call] = [c for c in calls if c.startswith("run ")]
-    assert " --network mip-federation " in docker_run_call
+    assert [c for c in calls if c.startswith("run ")] == []  # no container attached anywhere
     assert not alive(tmp_path / "docker.log.events"), "the event watcher outlived the probe"
 
 
@@ -228,14 +232,16 @@ esac
 
 
 def test_probe_does_not_wait_for_a_task_that_exited(tmp_path):
-    # An Exareme image exits at start without its RAW* settings: attach at once, no 120 s wait.
+    # An Exareme image exits at start without its RAW* settings: said at once, no 120 s wait.
     env = fake_env(tmp_path, EXITED_TASK_DOCKER)
     result = run(probe_script(HUG, PLAIN, "consul", 5, leader=LEADER, task_wait=120), env)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 20
+    assert result.stdout.splitlines() == [
+        "hug 192.0.2.11 task exareme-worker-hug does not run here (its task container exited)"
+    ]
     calls = (tmp_path / "docker.log").read_text().splitlines()
     assert len([c for c in calls if c.startswith("ps -q ")]) == 1  # looked once, did not wait
-    [docker_run_call] = [c for c in calls if c.startswith("run ")]
-    assert " --network mip-federation " in docker_run_call
+    assert [c for c in calls if c.startswith("run ")] == []
 
 
 def test_probe_on_an_encrypted_overlay_names_esp(tmp_path):
@@ -300,6 +306,13 @@ def test_verdict_all_ok(tmp_path):
         # Never learnt the keystore's address: gossip.
         ("resolve exareme-keystore", ["192.0.2.10"], PLAIN, "not resolved: gossip, TCP+UDP 7946"),
         ("state inactive", ["192.0.2.10"], PLAIN, "control, TCP 2377"),
+        (
+            "task exareme-worker-hug does not run here (its task container exited)",
+            ["192.0.2.10 192.0.2.11"],
+            PLAIN,
+            "not probed: exareme-worker-hug does not run here (its task container exited): the "
+            "probe runs inside the node's own Exareme task (mip-federation is not attachable)",
+        ),
         (
             "connect 10.20.30.2:8500 nc: can't connect to remote host: Connection refused",
             ["192.0.2.10 192.0.2.11"] * 2,

@@ -87,7 +87,7 @@ def network(**over: Any) -> dict[str, Any]:
         "Id": "net1",
         "Driver": "overlay",
         "Scope": "swarm",
-        "Attachable": True,
+        "Attachable": False,
         "Options": {"com.docker.network.driver.overlay.vxlanid_list": "4097", "encrypted": ""},
         "IPAM": {"Config": [{"Subnet": "10.20.30.0/24", "Gateway": "10.20.30.254"}]},
     }

@@ -140,14 +140,14 @@ def test_leader_that_is_not_a_manager_is_one_drift_row():
 @pytest.mark.parametrize(
     ("networks", "expected"),
     [
-        ([], [Row("network", "mip-federation", "overlay, swarm, attachable", "missing", "DRIFT")]),
+        ([], [Row("network", "mip-federation", "overlay, swarm", "missing", "DRIFT")]),
         (
             [network(), network(Id="net2")],
             [
                 Row(
                     "network",
                     "mip-federation",
-                    "overlay, swarm, attachable",
+                    "overlay, swarm",
                     "2 networks with this name",
                     "DRIFT",
                 )
@@ -157,7 +157,7 @@ def test_leader_that_is_not_a_manager_is_one_drift_row():
             [
                 network(
                     Options={},
-                    Attachable=False,
+                    Attachable=True,
                     IPAM={"Config": [{"Subnet": "10.20.31.0/24", "Gateway": "10.20.31.1"}]},
                 )
             ],
@@ -165,8 +165,8 @@ def test_leader_that_is_not_a_manager_is_one_drift_row():
                 Row(
                     "network",
                     "mip-federation",
-                    "overlay, swarm, attachable",
                     "overlay, swarm",
+                    "overlay, swarm, attachable",
                     "DRIFT",
                 ),
                 Row("encryption", "mip-federation", "encrypted", "not encrypted", "DRIFT"),
