@@ -6,6 +6,7 @@ import pulumi
 
 from federation.config.model import FederationConfig
 from federation.exareme import Exareme, ExaremeArgs
+from federation.firewall import FirewallArgs, QueryPortFirewall
 from federation.network import FederationNetwork, NetworkArgs
 from federation.portal import Portal, PortalArgs
 from federation.probe import DataPlaneProbe, ProbeArgs
@@ -67,6 +68,20 @@ class Federation(pulumi.ComponentResource):
             NetworkArgs(settings.network, leader_docker, swarm.node_labels[leader.name]),
             child,
         )
+        # The master's query port, closed but to the portal and exareme.allowFrom
+        # (federation/firewall.py); the leader's services wait for it, so that the port is never
+        # published unfiltered.
+        firewall = QueryPortFirewall(
+            "query-port",
+            FirewallArgs(
+                leader=leader,
+                ssh=ssh,
+                port=settings.exareme.port,
+                allow_from=settings.exareme.allow_from,
+                node_ready=swarm.node_labels[leader.name],
+            ),
+            child,
+        )
         exareme = Exareme(
             "exareme",
             ExaremeArgs(
@@ -76,7 +91,7 @@ class Federation(pulumi.ComponentResource):
                 ldsm_passwords=config.ldsm_passwords,
                 network_id=network.network_id,
                 provider=leader_docker,
-                node_ready=dict(swarm.node_labels),
+                node_ready={**swarm.node_labels, leader.name: firewall.command},
             ),
             child,
         )

@@ -35,8 +35,8 @@ def test_stack_file_evaluates(path):
     stack = path.name.split(".")[1]
     ev = evaluate_stack(config, secrets, stack=stack)
     nodes = config["nodes"]
-    # init, tokens, joins, nodes, probes
-    assert len(ev.commands) == 2 + 2 * (len(nodes) - 1) + 1 + len(nodes)
+    # init, tokens, joins, nodes, probes, the query port's firewall
+    assert len(ev.commands) == 2 + 2 * (len(nodes) - 1) + 1 + len(nodes) + 1
     assert len(ev.services) == 2 + len(nodes) - 1
     assert [n["name"] for n in ev.outputs["nodes"]] == [n["name"] for n in nodes]
 

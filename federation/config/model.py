@@ -131,7 +131,20 @@ def _check_image(value: str) -> str:
     return value
 
 
+def _check_allowed_source(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value.strip(), strict=True)
+    except ValueError:
+        raise ValueError(
+            "must be an IP address or a network in CIDR form with no host bits set (e.g. "
+            "192.0.2.7 or 192.0.2.0/24): the hosts, besides the portal, whose connections the "
+            "master's query port accepts"
+        ) from None
+    return str(network)
+
+
 Port = Annotated[int, AfterValidator(_check_port)]
+AllowedSource = Annotated[str, AfterValidator(_check_allowed_source)]
 ImageRef = Annotated[str, AfterValidator(_check_image)]
 ExaremeEnv = Annotated[
     dict[str, str],
@@ -322,6 +335,9 @@ class ExaremeSettings(_Model):
     keystore_image: ImageRef = "hashicorp/consul:1.15.4"
     port: Port = 9090
     env: ExaremeEnv = Field(default_factory=dict)
+    # Besides the portal on the leader, the only sources the master's query port answers
+    # (federation/firewall.py).
+    allow_from: list[AllowedSource] = Field(default_factory=list)
 
 
 class PortalSettings(_Model):

@@ -18,6 +18,7 @@ from federation.doctor.compare import compare, ordered_nodes, probe_rows
 from federation.doctor.hosts import (
     ask_host,
     is_manager,
+    read_firewall,
     read_live,
     read_portal,
     run_probe,
@@ -93,11 +94,15 @@ def _with_portal(live: Live, leader: Connection, failure: SshError | None) -> Li
     if not is_manager(live.swarm):
         return live
     if failure is not None:
-        return replace(live, portal_unread=str(failure))
+        return replace(live, portal_unread=str(failure), firewall_unread=str(failure))
     try:
-        return replace(live, portal=read_portal(leader))
+        live = replace(live, portal=read_portal(leader))
     except (DoctorError, SshError) as error:
-        return replace(live, portal_unread=str(error))
+        live = replace(live, portal_unread=str(error))
+    try:
+        return replace(live, firewall=read_firewall(leader))
+    except SshError as error:
+        return replace(live, firewall_unread=str(error))
 
 
 def _probe(

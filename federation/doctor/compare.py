@@ -20,6 +20,7 @@ from federation.doctor.model import (
     row,
 )
 from federation.exareme import KEYSTORE_SERVICE, MASTER_SERVICE, worker_service_name
+from federation.firewall import expected_rules
 from federation.portal import PORTAL_CONTAINER
 from federation.probe import PORT, TARGET, Verdict
 
@@ -346,6 +347,37 @@ def _portal_rows(settings: StackSettings, live: Live) -> list[Row]:
     ]
 
 
+FIREWALL_FIX = (
+    "lost (a host reboot flushes it) or changed by hand: re-apply it with pulumi up --replace "
+    "the query-port-firewall command's URN (pulumi stack --show-urns); docs/security.md"
+)
+
+
+def _firewall_rows(settings: StackSettings, live: Live) -> list[Row]:
+    """The master's query port on the leader: closed but to the portal and exareme.allowFrom."""
+    exareme = settings.exareme
+    subject = f"{leader_of(settings).name}:{exareme.port}"
+    expected = "closed but to the portal" + "".join(f", {s}" for s in exareme.allow_from)
+    if live.firewall_unread:
+        return [row("query port", subject, expected, f"unknown: {live.firewall_unread}", False)]
+    if live.firewall is None:
+        return []
+    found = list(live.firewall)
+    unread = [line.removeprefix("unread ") for line in found if line.startswith("unread ")]
+    if unread:
+        return [row("query port", subject, expected, f"unknown: {unread[0]}", False)]
+    wanted = expected_rules(exareme.port, exareme.allow_from, ipv6="6 inactive" not in found)
+    if found == wanted:
+        return [row("query port", subject, expected, expected)]
+    rules = [line for line in found if " -A " in line]
+    actual = (
+        "open: no rule"
+        if not rules
+        else "rules differ: " + "; ".join(line for line in found if line not in wanted)
+    )
+    return [row("query port", subject, expected, actual, False, fix=FIREWALL_FIX)]
+
+
 def compare(
     settings: StackSettings, live: Live, reports: dict[str, HostReport] | None = None
 ) -> list[Row]:
@@ -371,6 +403,7 @@ def compare(
     rows += _network_rows(settings, live)
     rows += _service_rows(settings, live, matched)
     rows += _portal_rows(settings, live)
+    rows += _firewall_rows(settings, live)
     return rows
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from federation.config.model import NodeSettings, StackSettings
 from federation.doctor.model import DoctorError, HostReport, Live
 from federation.doctor.ssh import Connection, SshError
+from federation.firewall import check_script
 from federation.portal import PORTAL_CONTAINER
 from federation.probe import Verdict, parse_verdict, probe_script, verdict_script
 
@@ -84,6 +85,15 @@ def read_portal(connection: Connection) -> list[dict[str, Any]]:
     """The portal container's inspect JSON on the leader's engine (`[]` when there is none)."""
     found = _read_json(connection, "portal container", PORTAL_COMMAND)
     return found if isinstance(found, list) else []
+
+
+def read_firewall(connection: Connection) -> tuple[str, ...]:
+    """The query port's firewall on the leader, as scripts/firewall_check.sh prints it."""
+    result = connection.run(check_script(), what="firewall_check.sh")
+    if result.code != 0:
+        message = (result.stderr.strip() or f"exit {result.code}")[:300]
+        return (f"unread firewall_check.sh failed: {message}",)
+    return tuple(line.strip() for line in result.stdout.splitlines() if line.strip())
 
 
 def ask_host(connection: Connection, user: str) -> HostReport:

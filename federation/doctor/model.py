@@ -51,7 +51,9 @@ def row(
 class Live:
     """What the control manager reports (`docker info` .Swarm and the inspect JSON of every swarm
     object), and the portal container as the leader's engine reports it; `portal_unread` says why
-    the portal could not be read (the leader unreachable), "" when it was."""
+    the portal could not be read (the leader unreachable), "" when it was. `firewall`: the query
+    port's firewall as scripts/firewall_check.sh prints it on the leader (None: not read), and
+    `firewall_unread` why it could not be read."""
 
     swarm: dict[str, Any]
     nodes: list[dict[str, Any]]
@@ -60,6 +62,8 @@ class Live:
     tasks: list[dict[str, Any]]
     portal: list[dict[str, Any]] = field(default_factory=list)
     portal_unread: str = ""
+    firewall: tuple[str, ...] | None = None
+    firewall_unread: str = ""
 
 
 @dataclass(frozen=True)

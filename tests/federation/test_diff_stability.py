@@ -204,6 +204,7 @@ ALL_COMMANDS = {
         "swarm-join-tokens",
         *(f"join-{a}" for a in ("hug", "brescia", "lille")),
         *(f"node-{a}" for a in ("chuv", "hug", "brescia", "lille")),
+        "query-port-firewall",
     )
 }
 
@@ -348,11 +349,17 @@ case "$*" in
   *) echo "fake docker: unexpected call: $*" >&2; exit 99 ;;
 esac
 """
+# iptables as a host where firewall.sh already ran answers it: every rule checked (-C) is there.
+FAKE_IPTABLES = """#!/bin/sh
+echo "$(basename "$0") $*" >> "$FAKE_DIR/calls"
+case "$(basename "$0")" in *-restore) cat >/dev/null ;; esac
+"""
 FAKE_CURL = """#!/bin/sh
 echo "curl $*" >> "$FAKE_DIR/calls"
 exit 99
 """
 READ_ONLY = ("docker info ", "docker swarm join-token -q ", "docker node inspect ")
+IPTABLES = ("iptables", "ip6tables", "iptables-restore", "ip6tables-restore")
 
 
 def deployed_host(
@@ -363,7 +370,10 @@ def deployed_host(
     bin_dir, fake, home = tmp_path / "bin", tmp_path / "fake", tmp_path / "home"
     for directory in (bin_dir, fake, home):
         directory.mkdir(parents=True)
-    for name, text in (("docker", FAKE_DOCKER), ("curl", FAKE_CURL)):
+    fakes = [("docker", FAKE_DOCKER), ("curl", FAKE_CURL)]
+    fakes += [(name, FAKE_IPTABLES) for name in IPTABLES]
+    fakes += [("sudo", '#!/bin/sh\nshift\nexec "$@"\n')]  # `sudo -n`, when not run as root
+    for name, text in fakes:
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     for name, value in {
@@ -419,9 +429,13 @@ def test_every_command_an_ssh_change_updates_is_safe_to_rerun(prod_with_key, sce
         command = after.named(name).plain
         # No `update` script: pulumi-command runs `create` again; no trigger, so no replacement
         # and no `delete` runs. swarm-join-tokens has an `update` (it reads the tokens, never
-        # rotates) and a trigger (swarm.joinTokenRotation) that an SSH change leaves as it was.
-        script = "update" if name == "swarm-join-tokens" else "create"
-        if name == "swarm-join-tokens":
+        # rotates) and a trigger (swarm.joinTokenRotation) that an SSH change leaves as it was;
+        # query-port-firewall's `update` is its `create` (it re-applies the same rules).
+        with_update = ("swarm-join-tokens", "query-port-firewall")
+        script = "update" if name in with_update else "create"
+        if name == "query-port-firewall":
+            assert command["update"] == command["create"] and "triggers" not in command
+        elif name == "swarm-join-tokens":
             assert diff.changed[(COMMAND, name)] == diff.changed[(COMMAND, "swarm-init")]
         else:
             assert "update" not in command and "triggers" not in command, name
@@ -441,9 +455,15 @@ def test_every_command_an_ssh_change_updates_is_safe_to_rerun(prod_with_key, sce
         second_out, second_calls = run_create(command, env, script)
         assert (first_out, first_calls) == (second_out, second_calls), f"{name} is not repeatable"
         writes = [c for c in first_calls if not c.startswith(READ_ONLY)]
-        # node-NAME reads the role and label first: `docker node update` with the same values
-        # still bumps the node's version (tests/e2e/test_agent.py shows none on the lab).
-        assert writes == [], f"{name} changed a deployed host: {writes}"
+        if name == "query-port-firewall":
+            # The chain's rules replaced by the same rules in one transaction; no jump added twice.
+            restores = [c for c in writes if c.split()[0].endswith("-restore")]
+            assert restores and all(c.endswith(" -w --noflush") for c in restores), writes
+            assert not [c for c in writes if " -I " in c or " -A " in c], writes
+        else:
+            # node-NAME reads the role and label first: `docker node update` with the same
+            # values still bumps the node's version (tests/e2e/test_agent.py shows none on the lab).
+            assert writes == [], f"{name} changed a deployed host: {writes}"
         if labelled:  # a node not yet labelled as configured is updated
             fresh = deployed_host(
                 tmp_path / f"{name}-unlabelled", addr=addr, leader=leader, manager=True
@@ -453,3 +473,12 @@ def test_every_command_an_ssh_change_updates_is_safe_to_rerun(prod_with_key, sce
             assert len(updates) == 1 and updates[0].startswith("docker node update --role "), name
         if name == "swarm-join-tokens":
             assert json.loads(first_out)["workerToken"] == "SWMTKN-1-stub-worker"
+
+
+def test_opening_the_query_port_to_an_address_updates_only_the_firewall(prod):
+    def allow(config, _secrets):
+        config.setdefault("exareme", {})["allowFrom"] = ["192.0.2.77"]
+
+    diff = change(prod, allow)
+    assert diff.added == diff.removed == set()
+    assert diff.changed == {(COMMAND, "query-port-firewall"): {"create", "update"}}

@@ -49,7 +49,10 @@ def test_keystore_and_master_on_the_leader_workers_on_their_nodes(run, config):
 def test_services_wait_for_their_node_label(run, config):
     ev = run(config)
     assert any(d.endswith("::node-hug") for d in ev.named("exareme-worker-hug").dependencies)
-    assert any(d.endswith("::node-chuv") for d in ev.named("exareme-master").dependencies)
+    # The leader's services wait for the query port's firewall, which waits for the leader's
+    # node: the master's port is never published unfiltered (federation/firewall.py).
+    assert any(d.endswith("::query-port-firewall") for d in ev.named("exareme-master").dependencies)
+    assert any(d.endswith("::node-chuv") for d in ev.named("query-port-firewall").dependencies)
 
 
 def test_keystore_is_consul_server_bootstrap_reachable_by_name(run, config):

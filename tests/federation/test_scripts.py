@@ -32,6 +32,9 @@ def test_every_script_is_strict():
     assert SCRIPTS == [
         "autolock",
         "exareme_start",
+        "firewall",
+        "firewall_check",
+        "firewall_remove",
         "join",
         "join_tokens",
         "leave",

@@ -24,6 +24,7 @@ def test_one_manager_and_workers_graph(run, config):
         + [f"join-{n}" for n in ("hug", "brescia", "lille")]
         + [f"node-{n}" for n in ("chuv", "hug", "brescia", "lille")]
         + [f"probe-{n}" for n in ("chuv", "hug", "brescia", "lille")]  # federation/probe.py
+        + ["query-port-firewall"]  # federation/firewall.py
     )
 
 

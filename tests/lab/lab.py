@@ -351,10 +351,12 @@ class Lab:
     ) -> dict[str, Any]:
         """The Pulumi stack file for the running lab, as a dict: nodes `names` on hosts 1, 2, ...;
         the first `managers` are managers; the MIP images pinned to the digests the lab registry
-        serves (`image_ref`)."""
+        serves (`image_ref`); the master's query port open to the lab's bridge address, from which
+        the tests ask it (tests/lab/exareme_check.py), and closed to the lab's hosts."""
         self._state()
         images = {key: self.image_ref(image) for key, image in stack.IMAGES.items()}
-        return stack.stack_config(self.hosts, names, managers, encrypted, images)
+        allow_from = [f"{self.subnet}.1"]
+        return stack.stack_config(self.hosts, names, managers, encrypted, images, allow_from)
 
     # Images
 

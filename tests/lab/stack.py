@@ -25,9 +25,11 @@ def stack_config(
     managers: int,
     encrypted: bool,
     images: dict[tuple[str, str], str],
+    allow_from: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Nodes `names`, in order on `hosts`; the first `managers` are managers, the rest workers.
-    `images`: (section, key) -> image reference, e.g. ("exareme", "image") -> pinned reference."""
+    `images`: (section, key) -> image reference, e.g. ("exareme", "image") -> pinned reference.
+    `allow_from`: `exareme.allowFrom`, the sources besides the portal the master's port answers."""
     if not names or len(set(names)) != len(names) or not all(names):
         raise LabError(f"node names must be distinct and not empty: {list(names)}")
     if len(names) > len(hosts):
@@ -51,6 +53,8 @@ def stack_config(
         config[f"{NAMESPACE}:network"] = {"encrypted": False}
     for (section, key), image in images.items():
         config.setdefault(f"{NAMESPACE}:{section}", {})[key] = image
+    if allow_from:
+        config.setdefault(f"{NAMESPACE}:exareme", {})["allowFrom"] = list(allow_from)
     return {"config": config}
 
 

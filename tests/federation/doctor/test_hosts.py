@@ -12,6 +12,7 @@ import pytest
 
 from federation import doctor
 from federation.doctor import Access, DoctorError, HostReport, Result, SshError, cli, hosts
+from federation.firewall import expected_rules
 from tests.federation.doctor.canned import NODES, in_sync, settings
 
 
@@ -108,6 +109,8 @@ class FakeHosts:
         self.probe_lines: dict[str, str] = {}
         self.verdict = ""
         self.verdict_input = ""
+        # firewall_check.sh's lines on the leader: in place, by default.
+        self.firewall = expected_rules(9090, [])
 
     def connection(self, node, access):
         fake = self
@@ -131,6 +134,9 @@ class FakeHosts:
                     assert node.name == "chuv"
                     fake.verdict_input = command
                     return Result(1, fake.verdict, "")
+                if command.startswith("CHAIN="):  # firewall_check.sh, on the leader only
+                    assert node.name == fake.leader
+                    return Result(0, "".join(f"{line}\n" for line in fake.firewall), "")
                 if command == doctor.PORTAL_COMMAND:  # asked of the leader's engine only
                     assert node.name == fake.leader
                     return ok(fake.live.portal)
