@@ -41,9 +41,15 @@ class Federation:
         document = self.lab.stack_config(names, managers=managers, encrypted=encrypted)
         return {k.split(":", 1)[1]: v for k, v in document["config"].items()}
 
-    def deploy(self, config: dict[str, Any], secrets: dict[str, Any] | None = None) -> DeployResult:
+    def deploy(
+        self,
+        config: dict[str, Any],
+        secrets: dict[str, Any] | None = None,
+        program: Path = ROOT,
+    ) -> DeployResult:
+        """`pulumi up` of `program` (by default this checkout's; another for an upgrade test)."""
         return deploy(
-            ROOT,
+            program,
             self.stack,
             *self._engine_config(config, secrets),
             state_file=self.state_file,
