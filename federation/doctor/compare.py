@@ -356,7 +356,7 @@ FIREWALL_FIX = (
 def _firewall_rows(settings: StackSettings, live: Live) -> list[Row]:
     """The master's query port on the leader: closed but to the portal and exareme.allowFrom."""
     exareme = settings.exareme
-    subject = f"{leader_of(settings).name}:{exareme.port}"
+    subject = f"{settings.leader.name}:{exareme.port}"
     expected = "closed but to the portal" + "".join(f", {s}" for s in exareme.allow_from)
     if live.firewall_unread:
         return [row("query port", subject, expected, f"unknown: {live.firewall_unread}", False)]
