@@ -41,15 +41,9 @@ class Federation:
         document = self.lab.stack_config(names, managers=managers, encrypted=encrypted)
         return {k.split(":", 1)[1]: v for k, v in document["config"].items()}
 
-    def deploy(
-        self,
-        config: dict[str, Any],
-        secrets: dict[str, Any] | None = None,
-        program: Path = ROOT,
-    ) -> DeployResult:
-        """`pulumi up` of `program` (by default this checkout's; another for an upgrade test)."""
+    def deploy(self, config: dict[str, Any], secrets: dict[str, Any] | None = None) -> DeployResult:
         return deploy(
-            program,
+            ROOT,
             self.stack,
             *self._engine_config(config, secrets),
             state_file=self.state_file,

@@ -4,12 +4,14 @@ the program before it (attachable network, open port)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import sh, wait_for
+from tests.e2e.conftest import sh, wait_for, with_ldsm_passwords
 from tests.lab.exareme_check import is_working, master_answer, portal_answer, reports_all
 from tests.program import ROOT
 
@@ -20,15 +22,31 @@ NAMES = ["chuv", "hug", "bern"]
 BEFORE = "65a0331"
 
 
-def program_at(commit: str, where: Path) -> Path:
+def deploy_before(federation, config: dict, where: Path) -> None:
+    """`pulumi up` of the program at BEFORE, with its own engine double, on this stack's state
+    (the engine imports `federation` itself, so one process cannot run two versions of it)."""
     where.mkdir()
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", commit], capture_output=True, check=False
+        ["git", "-C", str(ROOT), "archive", BEFORE], capture_output=True, check=False
     )
     if archive.returncode != 0:
-        pytest.skip(f"commit {commit} is not in this checkout")
+        pytest.skip(f"commit {BEFORE} is not in this checkout")
     subprocess.run(["tar", "-x", "-C", str(where)], input=archive.stdout, check=True)
-    return where
+    namespaced = {f"mip-federation:{k}": v for k, v in config.items()}
+    secrets = {f"mip-federation:{k}": v for k, v in with_ldsm_passwords(config).items()}
+    (where / f"Pulumi.{federation.stack}.yaml").write_text(json.dumps({"config": namespaced}))
+    (where / "secrets.yaml").write_text(json.dumps(secrets))
+    stack_file = f"Pulumi.{federation.stack}.yaml"
+    options = ["--secrets", "secrets.yaml", "--state", str(federation.state_file)]
+    up = subprocess.run(
+        [sys.executable, "-m", "tests.engine", "deploy", stack_file, *options],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert up.returncode == 0, (up.stdout + up.stderr)[-4000:]
 
 
 def attach_from(lab, index: int) -> subprocess.CompletedProcess[str]:
@@ -48,8 +66,7 @@ def test_an_attachable_stack_upgrades_to_a_closed_network_and_port(federation, t
     config = federation.config(NAMES)
     old_config = {**config, "exareme": dict(config["exareme"])}
     old_config["exareme"].pop("allowFrom")  # the old program does not know the key
-    old = federation.deploy(old_config, program=program_at(BEFORE, tmp_path / "before"))
-    assert old.ok, old.errors
+    deploy_before(federation, old_config, tmp_path / "before")
     assert sh(lab, 1, "docker network inspect -f '{{.Attachable}}' mip-federation") == "true"
     wait_for(lambda: is_working(lab, 1, NAMES), timeout=120, what="the old federation working")
     assert port_from(lab, 2, leader_ip).strip() == "rc=0"  # open to every host before
