@@ -32,6 +32,7 @@ UPDATED_ON_A_CONNECTION_CHANGE = [
     "swarm-init",
     "swarm-join-tokens",
     "swarm-autolock",
+    "query-port-firewall",
     *(f"join-{name}" for name in THREE[1:]),
     *(f"node-{name}" for name in THREE),
     "leader-docker",
@@ -95,8 +96,9 @@ def commands_with_a_stored_key(state_file: Path) -> set[str]:
 
 
 def host_snapshot(lab, count: int) -> dict[str, Any]:
-    """What an init, join, label or service update would change: the swarm's id, each node's id,
-    spec version, role and labels, each service's spec version, each running task's id."""
+    """What an init, join, label, firewall or service update would change: the swarm's id, each
+    node's id, spec version, role and labels, each service's spec version, each running task's
+    id, and the leader's query-port rules (iptables and ip6tables)."""
     nodes = sh(
         lab,
         1,
@@ -119,6 +121,9 @@ def host_snapshot(lab, count: int) -> dict[str, Any]:
         "nodes": sorted(nodes.splitlines()),
         "services": sorted(services.splitlines()),
         "tasks": running_tasks(lab),
+        "query port rules": [
+            sh(lab, 1, f"{tool} -S MIP-FEDERATION-QUERY") for tool in ("iptables", "ip6tables")
+        ],
     }
 
 
