@@ -10,6 +10,7 @@ import pulumi_docker as docker
 from federation.config.model import NetworkSettings
 
 VXLAN_ID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
+MTU_OPTION = "com.docker.network.driver.mtu"
 
 
 def network_options(settings: NetworkSettings) -> dict[str, str]:
@@ -19,10 +20,13 @@ def network_options(settings: NetworkSettings) -> dict[str, str]:
     replacement when it differs from the program's: so the program sends what the daemon will
     report. For a swarm overlay that is the VXLAN id (which Docker adds, auto-assigned, when it
     is not given) and `encrypted` with the value it was given (`--opt encrypted` would store "").
+    The MTU is the links' MTU: the overlay driver takes the VXLAN and ESP headers off it.
     """
     options = {VXLAN_ID_OPTION: str(settings.vxlan_id)}
     if settings.encrypted:
         options["encrypted"] = "true"
+    if settings.mtu is not None:
+        options[MTU_OPTION] = str(settings.mtu)
     return options
 
 

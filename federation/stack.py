@@ -53,6 +53,8 @@ class Federation(pulumi.ComponentResource):
                 managers=settings.managers,
                 token_rotation=settings.swarm.join_token_rotation,
                 autolock=settings.swarm.autolock,
+                cert_expiry=settings.swarm.cert_expiry,
+                ca_rotation=settings.swarm.ca_rotation,
                 images=images,
             ),
             child,

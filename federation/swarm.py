@@ -16,6 +16,10 @@ from federation.ssh import SshAccess, host_port
 SWARM_PORT = 2377
 JOIN_TOKENS = "swarm-join-tokens"
 AUTOLOCK = "swarm-autolock"
+CERT_EXPIRY = "swarm-cert-expiry"
+CA_ROTATION = "swarm-ca-rotation"
+# Docker's node certificate lifetime (swarmkit ca.DefaultNodeCertExpiration, 90 days).
+DEFAULT_CERT_EXPIRY = "2160h0m0s"
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,10 @@ class SwarmArgs:
     token_rotation: str | None
     # swarm.autolock: None leaves autolock alone (and turns it off when the key is removed).
     autolock: bool | None
+    # swarm.certExpiry as Docker prints it (e.g. 2160h0m0s); None leaves it alone.
+    cert_expiry: str | None
+    # swarm.caRotation: each change rotates the swarm's root CA.
+    ca_rotation: str | None
     # Node name -> the images its tasks will run: its init or join pulls them in the background.
     # Both run once per node and ignore later changes to their script (`ignore_changes`), so an
     # image bump or a new manager never runs them again (a service update pulls its new image).
@@ -68,7 +76,8 @@ class Swarm(pulumi.ComponentResource):
     when swarm.joinTokenRotation changes (its `triggers`: a change replaces it, so its create
     runs again; a connection change runs its update, which only reads them). A join's stdin is
     ignored once the node has joined (`ignore_changes`): a rotation, or a new control manager
-    first in RemoteAddrs, never runs a join again on a member.
+    first in RemoteAddrs, never runs a join again on a member. swarm.caRotation works the same
+    way on `swarm-ca-rotation`; swarm.certExpiry is `swarm-cert-expiry`.
     """
 
     swarm_id: pulumi.Output[str]
@@ -154,7 +163,41 @@ class Swarm(pulumi.ComponentResource):
         self.unlock_key = (
             self._autolock(args.autolock, control, ssh) if args.autolock is not None else None
         )
+        members: list[pulumi.Resource] = list(self.node_labels.values())
+        if args.cert_expiry is not None:
+            members.append(self._cert_expiry(args.cert_expiry, control, ssh, members))
+        if args.ca_rotation is not None:
+            self._ca_rotation(args.ca_rotation, control, ssh, members)
         self.register_outputs({"swarmId": self.swarm_id})
+
+    def _cert_expiry(
+        self, expiry: str, control: NodeSettings, ssh: SshAccess, members: list[pulumi.Resource]
+    ) -> remote.Command:
+        """swarm.certExpiry on the control manager; removed from the stack (the delete), the
+        lifetime goes back to Docker's default."""
+        return remote.Command(
+            CERT_EXPIRY,
+            connection=ssh.connection(control),
+            create=render("cert_expiry", NODE=control.name, EXPIRY=expiry),
+            delete=render("cert_expiry", NODE=control.name, EXPIRY=DEFAULT_CERT_EXPIRY),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=members),
+        )
+
+    def _ca_rotation(
+        self, rotation: str, control: NodeSettings, ssh: SshAccess, after: list[pulumi.Resource]
+    ) -> None:
+        """swarm.caRotation on the control manager, as the join tokens' rotation: the text is
+        the trigger (a change replaces the command, so its create rotates again), and a
+        connection change runs the update, which only checks the manager. After the certificate
+        lifetime, so the new certificates have it."""
+        remote.Command(
+            CA_ROTATION,
+            connection=ssh.connection(control),
+            create=render("ca_rotate", NODE=control.name, ROTATE="yes"),
+            update=render("ca_rotate", NODE=control.name, ROTATE="no"),
+            triggers=[rotation],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+        )
 
     def _autolock(
         self, enable: bool, control: NodeSettings, ssh: SshAccess

@@ -51,6 +51,15 @@ DEFAULT_VXLAN_ID = 10203000
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 LDSM_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,62}$")
 NETWORK_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
+# network.mtu: the MTU of the hospital links the overlay runs over. IPv6 needs at least 1280, and
+# 9000 is the usual jumbo frame.
+MTU_MIN, MTU_MAX = 1280, 9000
+# swarm.certExpiry, as `docker swarm update --cert-expiry` takes it (Go durations in h, m, s).
+# Swarmkit refuses less than an hour (ca.MinNodeCertExpiration), and a node certificate cannot
+# outlive the swarm's root CA, which it issues for 20 years (ca.RootCAExpiration).
+DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+CERT_EXPIRY_MIN_SECONDS = 3600
+CERT_EXPIRY_MAX_SECONDS = 175200 * 3600
 
 # Variables the program sets on Exareme containers; exareme.env may not override them.
 EXAREME_RESERVED_ENV = frozenset(
@@ -86,6 +95,12 @@ def is_hostname(value: str) -> bool:
         return False
     labels = value.split(".")
     return all(HOSTNAME_LABEL_RE.match(label) for label in labels) and not labels[-1].isdigit()
+
+
+def go_duration(seconds: int) -> str:
+    """`seconds` as Go's time.Duration prints it for an hour or more (`docker info` shows
+    .Swarm.Cluster.Spec.CAConfig.NodeCertExpiry so), e.g. 2160h0m0s."""
+    return f"{seconds // 3600}h{seconds % 3600 // 60}m{seconds % 60}s"
 
 
 def _check_port(value: int) -> int:
@@ -284,6 +299,23 @@ class NetworkSettings(_Model):
     gateway: ipaddress.IPv4Address = ipaddress.IPv4Address("10.20.30.254")
     encrypted: bool = True
     vxlan_id: int = DEFAULT_VXLAN_ID
+    # The hospital links' MTU; Docker's default (1500) when not set.
+    mtu: int | None = None
+
+    @field_validator("mtu", mode="before")
+    @classmethod
+    def _mtu(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not MTU_MIN <= value <= MTU_MAX:
+            raise ValueError(
+                f"must be an integer from {MTU_MIN} to {MTU_MAX}: the MTU of the links between "
+                "the hospitals (Docker takes the VXLAN and ESP headers off it), e.g. 1400 for a "
+                "VPN; see docs/hosts.md, MTU"
+            )
+        return value
 
     @field_validator("vxlan_id", mode="before")
     @classmethod
@@ -348,7 +380,8 @@ class PortalSettings(_Model):
 
 
 class SwarmSettings(_Model):
-    """Swarm-wide operations: join-token rotation, autolock, the manager Pulumi talks to."""
+    """Swarm-wide operations: join-token and CA rotation, certificate lifetime, autolock, the
+    manager Pulumi talks to."""
 
     # Any text; each change rotates both join tokens on the control manager.
     join_token_rotation: str | None = None
@@ -358,16 +391,49 @@ class SwarmSettings(_Model):
     # The manager that Pulumi (the docker provider, node commands) and the doctor talk to; by
     # default the first manager.
     control_manager: str | None = None
+    # The node certificates' lifetime as a Go duration (stored as Docker reports it back,
+    # e.g. 2160h0m0s); None leaves it alone (and restores Docker's 90 days when removed).
+    cert_expiry: str | None = None
+    # Any text; each change rotates the swarm's root CA (every node gets a new certificate).
+    ca_rotation: str | None = None
 
     @field_validator("join_token_rotation")
     @classmethod
     def _rotation(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or any(ord(c) < 32 for c in value)):
+        return _rotation_text(value, "the join tokens")
+
+    @field_validator("ca_rotation")
+    @classmethod
+    def _ca_rotation(cls, value: str | None) -> str | None:
+        return _rotation_text(value, "the swarm's CA")
+
+    @field_validator("cert_expiry", mode="before")
+    @classmethod
+    def _cert_expiry(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        match = DURATION_RE.match(value) if isinstance(value, str) and value else None
+        seconds = (
+            sum(int(n or 0) * unit for n, unit in zip(match.groups(), (3600, 60, 1), strict=True))
+            if match
+            else 0
+        )
+        if not CERT_EXPIRY_MIN_SECONDS <= seconds <= CERT_EXPIRY_MAX_SECONDS:
             raise ValueError(
-                "must be a non-empty text on one line; change it (e.g. to today's date) to "
-                "rotate the join tokens"
+                "must be a duration in hours, minutes and seconds from 1h to 175200h (the 20 "
+                "years of the swarm's root CA), as `docker swarm update --cert-expiry` takes "
+                "it, e.g. 2160h (90 days, Docker's default) or 720h"
             )
-        return value
+        return go_duration(seconds)
+
+
+def _rotation_text(value: str | None, what: str) -> str | None:
+    if value is not None and (not value.strip() or any(ord(c) < 32 for c in value)):
+        raise ValueError(
+            "must be a non-empty text on one line; change it (e.g. to today's date) to rotate "
+            + what
+        )
+    return value
 
 
 class StackSettings(_Model):

@@ -710,6 +710,48 @@ def test_join_token_rotation_must_be_one_line_of_text(value):
     assert message.startswith("swarm.joinTokenRotation:") and "rotate" in message
 
 
+@pytest.mark.parametrize(
+    ("value", "stored"), [("2160h", "2160h0m0s"), ("1h", "1h0m0s"), ("90h30m", "90h30m0s")]
+)
+def test_cert_expiry_is_stored_as_docker_prints_it(value, stored):
+    raw = valid()
+    raw["swarm"] = {"certExpiry": value}
+    assert validate(raw, "test", {"sshPrivateKey"}).swarm.cert_expiry == stored
+
+
+@pytest.mark.parametrize("value", ["", "59m", "90d", "2160", "175201h", 3600, "1h 2m", "-1h"])
+def test_cert_expiry_outside_docker_range_is_refused_with_the_fix(value):
+    raw = valid()
+    raw["swarm"] = {"certExpiry": value}
+    message = only_problem(raw)
+    assert message.startswith("swarm.certExpiry:"), message
+    assert "from 1h to 175200h" in message and "e.g. 2160h" in message
+
+
+@pytest.mark.parametrize("value", ["", "  ", "a\nb"])
+def test_ca_rotation_must_be_one_line_of_text(value):
+    raw = valid()
+    raw["swarm"] = {"caRotation": value}
+    message = only_problem(raw)
+    assert message.startswith("swarm.caRotation:") and "rotate the swarm's CA" in message
+
+
+@pytest.mark.parametrize("value", [1280, 1400, "1450", 9000])
+def test_network_mtu_in_range_is_kept(value):
+    raw = valid()
+    raw["network"] = {"mtu": value}
+    assert validate(raw, "test", {"sshPrivateKey"}).network.mtu == int(value)
+
+
+@pytest.mark.parametrize("value", [1279, 9001, 0, True, "big", 1400.5])
+def test_network_mtu_outside_its_range_is_refused_with_the_fix(value):
+    raw = valid()
+    raw["network"] = {"mtu": value}
+    message = only_problem(raw)
+    assert message.startswith("network.mtu:"), message
+    assert "from 1280 to 9000" in message and "docs/hosts.md" in message
+
+
 def test_unknown_swarm_key_suggests_the_right_one():
     raw = valid()
     raw["swarm"] = {"autoLock": True}

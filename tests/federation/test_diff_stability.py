@@ -197,6 +197,28 @@ def test_bumping_the_portal_image_changes_only_the_portal(prod):
     assert diff.added == diff.removed == set()
 
 
+def test_setting_the_mtu_changes_only_the_network_options(prod):
+    diff = change(prod, lambda config, _: config.setdefault("network", {}).update(mtu=1400))
+    assert diff.added == diff.removed == set()
+    # `options` is ForceNew (terraform-provider-docker resource_docker_network.go): a replacement.
+    assert diff.changed == {
+        ("docker:index/network:Network", "overlay-network"): {
+            "options.com.docker.network.driver.mtu"
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("setting", "resource"),
+    [("certExpiry", "swarm-cert-expiry"), ("caRotation", "swarm-ca-rotation")],
+)
+def test_a_certificate_setting_adds_only_its_command(prod, setting, resource):
+    value = "720h" if setting == "certExpiry" else "2026-12-01"
+    diff = change(prod, lambda config, _: config.setdefault("swarm", {}).update({setting: value}))
+    assert diff.added == {(COMMAND, resource)}
+    assert diff.removed == set() and diff.changed == {}
+
+
 ALL_COMMANDS = {
     (COMMAND, name)
     for name in (

@@ -38,6 +38,16 @@ def test_network_can_be_unencrypted_and_renumbered(run, config):
     assert network["ipamConfigs"][0]["gateway"] == "10.20.40.1"
 
 
+def test_network_mtu_is_the_driver_option_as_docker_reports_it(run, config):
+    config["network"] = {"mtu": 1400}
+    network = run(config).named("overlay-network").plain
+    assert network["options"] == {
+        "com.docker.network.driver.overlay.vxlanid_list": "10203000",
+        "encrypted": "true",
+        "com.docker.network.driver.mtu": "1400",
+    }
+
+
 def test_network_goes_through_the_leader_provider_after_the_swarm_exists(run, config):
     ev = run(config)
     network = ev.named("overlay-network")

@@ -31,6 +31,8 @@ NASTY = [
 def test_every_script_is_strict():
     assert SCRIPTS == [
         "autolock",
+        "ca_rotate",
+        "cert_expiry",
         "exareme_start",
         "firewall",
         "firewall_check",
@@ -199,3 +201,61 @@ def test_swarm_init_removes_the_ingress_network_only_of_a_swarm_it_creates(tmp_p
     else:
         assert not any(call.startswith(("swarm init", "network rm")) for call in calls)
     assert json.loads(result.stdout)["swarmId"] == "swarmid"  # the prompt is not in stdout
+
+
+CA_DOCKER = """#!/bin/sh
+echo "$*" >> "$HOME/calls"
+case "$*" in
+  *LocalNodeState*) echo active ;;
+  *ControlAvailable*) cat "$HOME/control" ;;
+  *NodeCertExpiry*) cat "$HOME/expiry" ;;
+  "swarm update --cert-expiry "*) echo "${4}" > "$HOME/expiry" ;;
+  "swarm ca --rotate --quiet") ;;
+  *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+"""
+
+
+def run_with_ca_docker(tmp_path, script: str, control: str = "true", **params: str):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "docker").write_text(CA_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    (tmp_path / "control").write_text(control + "\n")
+    (tmp_path / "calls").write_text("")
+    if not (tmp_path / "expiry").exists():
+        (tmp_path / "expiry").write_text("2160h0m0s\n")
+    result = subprocess.run(
+        ["sh", "-c", render(script, NODE="chuv", **params)],
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    writes = [c for c in (tmp_path / "calls").read_text().splitlines() if not c.startswith("info ")]
+    return result, writes
+
+
+def test_cert_expiry_updates_the_swarm_only_when_it_differs(tmp_path):
+    result, writes = run_with_ca_docker(tmp_path, "cert_expiry", EXPIRY="720h0m0s")
+    assert result.returncode == 0, result.stderr
+    assert writes == ["swarm update --cert-expiry 720h0m0s"]
+    result, writes = run_with_ca_docker(tmp_path, "cert_expiry", EXPIRY="720h0m0s")
+    assert result.returncode == 0 and writes == [], "a second run changes nothing"
+
+
+@pytest.mark.parametrize(
+    ("rotate", "expected"), [("yes", ["swarm ca --rotate --quiet"]), ("no", [])]
+)
+def test_ca_rotate_rotates_only_when_asked(tmp_path, rotate, expected):
+    result, writes = run_with_ca_docker(tmp_path, "ca_rotate", ROTATE=rotate)
+    assert result.returncode == 0, result.stderr
+    assert writes == expected
+
+
+@pytest.mark.parametrize("script", ["ca_rotate", "cert_expiry"])
+def test_ca_scripts_refuse_a_node_that_is_not_an_active_manager(tmp_path, script):
+    result, writes = run_with_ca_docker(
+        tmp_path, script, control="false", ROTATE="yes", EXPIRY="720h0m0s"
+    )
+    assert result.returncode == 12 and writes == []
+    assert "swarm.controlManager" in result.stderr

@@ -158,6 +158,51 @@ def test_a_rotation_changes_only_the_tokens_command(run, config):
     assert changed == {("command:remote:Command", "swarm-join-tokens")}
 
 
+# --- certificates: lifetime and CA rotation ----------------------------------------------------
+
+
+def test_no_certificate_commands_unless_configured(run, config):
+    names = {c.name for c in run(config).commands}
+    assert not names & {"swarm-cert-expiry", "swarm-ca-rotation"}
+
+
+def test_cert_expiry_is_set_on_the_control_manager_and_reset_by_its_delete(run, config):
+    config["swarm"] = {"certExpiry": "720h"}
+    expiry = run(config).named("swarm-cert-expiry")
+    assert expiry.plain["connection"]["host"] == "192.0.2.10"
+    assert "EXPIRY=720h0m0s\n" in expiry.plain["create"]
+    assert "EXPIRY=2160h0m0s\n" in expiry.plain["delete"], "removed: Docker's 90 days again"
+    assert 'docker swarm update --cert-expiry "$EXPIRY"' in expiry.plain["create"]
+    assert {d.rsplit("::", 1)[1] for d in expiry.dependencies} >= {"node-chuv", "node-lille"}
+
+
+def test_ca_rotation_text_is_the_trigger_and_only_create_rotates(run, config):
+    config["swarm"] = {"caRotation": "2026-12-01", "certExpiry": "720h"}
+    rotation = run(config).named("swarm-ca-rotation")
+    assert rotation.plain["triggers"] == ["2026-12-01"]
+    assert "ROTATE=yes\n" in rotation.plain["create"]
+    assert "ROTATE=no\n" in rotation.plain["update"], "a connection change only checks"
+    assert "docker swarm ca --rotate" in rotation.plain["create"]
+    # The new certificates get the configured lifetime: the rotation runs after it is set.
+    assert any(d.endswith("::swarm-cert-expiry") for d in rotation.dependencies)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "changed"),
+    [
+        ({"caRotation": "a"}, {"caRotation": "b"}, "swarm-ca-rotation"),
+        ({"certExpiry": "720h"}, {"certExpiry": "1440h"}, "swarm-cert-expiry"),
+    ],
+)
+def test_a_certificate_change_changes_only_its_command(run, config, before, after, changed):
+    first = {(r.typ, r.name): r.plain for r in run(dict(config, swarm=before)).resources}
+    second = {(r.typ, r.name): r.plain for r in run(dict(config, swarm=after)).resources}
+    assert set(first) == set(second)
+    assert {key for key in first if first[key] != second[key]} == {
+        ("command:remote:Command", changed)
+    }
+
+
 # --- autolock ----------------------------------------------------------------------------------
 
 
