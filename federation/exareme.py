@@ -85,6 +85,12 @@ RESTART_POLICY = docker.ServiceTaskSpecRestartPolicyArgs(
 # (QueryRegistry) and stores the platforms the image is built for in the placement. The provider
 # reads them back; without this, every later `pulumi up` would try to remove them.
 IGNORE_CHANGES = ["taskSpec.placement.platforms"]
+# How many workers the master waits for before it answers: read only at the federation's first
+# bootstrap. Later a worker that finds active workers in the keystore joins the running
+# federation, and a restarted master re-reads them (the image's bootstrap.sh), so an added,
+# removed or drained hospital leaves the master's service, and its task, alone.
+WORKERS_WAIT = "EXA_WORKERS_WAIT"
+MASTER_IGNORE_CHANGES = [*IGNORE_CHANGES, f"taskSpec.containerSpec.env.{WORKERS_WAIT}"]
 
 
 STOP_GRACE_PERIOD = "5s"
@@ -145,7 +151,7 @@ class Exareme(pulumi.ComponentResource):
             **common,
             "MASTER_FLAG": "master",
             "NODE_NAME": leader.name,
-            "EXA_WORKERS_WAIT": str(len(args.non_leaders)),
+            WORKERS_WAIT: str(sum(not node.maintenance for node in args.non_leaders)),
         }
         # Per node, the service whose task runs there: the master on the leader, else its worker.
         self.services: dict[str, docker.Service] = {}
@@ -156,6 +162,7 @@ class Exareme(pulumi.ComponentResource):
             env={**master_env, **self._raw_env(leader), **args.settings.env},
             published_port=args.settings.port,
             password=self._password_secret(leader),
+            ignore_changes=MASTER_IGNORE_CHANGES,
         )
         for node in args.non_leaders:
             worker_env = {**common, "NODE_NAME": node.name}
@@ -205,6 +212,7 @@ class Exareme(pulumi.ComponentResource):
         container_args: list[str] | None = None,
         published_port: int | None = None,
         password: docker.Secret | None = None,
+        ignore_changes: list[str] = IGNORE_CHANGES,
     ) -> docker.Service:
         args = self._args
         ports = (
@@ -277,7 +285,7 @@ class Exareme(pulumi.ComponentResource):
                 parent=self,
                 provider=args.provider,
                 depends_on=[args.node_ready[node.name]],
-                ignore_changes=IGNORE_CHANGES,
+                ignore_changes=ignore_changes,
                 # The name is fixed (other services and the spec reach it by that DNS name), and
                 # name, mode, auth, the network attachment (id, aliases), hosts and sysctl force a
                 # replacement: created first, the new service would collide with the old one's

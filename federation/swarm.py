@@ -230,9 +230,12 @@ class Swarm(pulumi.ComponentResource):
         ssh: SshAccess,
     ) -> remote.Command:
         keep = "yes" if node is leader else "no"
+        availability = "drain" if node.maintenance else "active"
 
         def create(nid: str) -> str:
-            return render("node_set", NODE=node.name, NODE_ID=nid, ROLE=node.role)
+            return render(
+                "node_set", NODE=node.name, NODE_ID=nid, ROLE=node.role, AVAILABILITY=availability
+            )
 
         def delete(nid: str) -> str:
             return render("node_remove", NODE=node.name, NODE_ID=nid, KEEP_NODE=keep)

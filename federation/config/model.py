@@ -229,6 +229,9 @@ class NodeSettings(_Model):
     advertise_addr: str | None = None
     host_key: str | None = None
     ldsm: LdsmSettings = Field(default_factory=LdsmSettings)
+    # Drained for its server's maintenance: its worker's task stops and the federation answers
+    # with the others; false returns it (availability active).
+    maintenance: bool = False
 
     @field_validator("name")
     @classmethod

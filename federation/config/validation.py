@@ -158,6 +158,12 @@ def _node_checks(nodes: list[NodeSettings | None], ssh_port: int) -> list[str]:
             f"(one of {', '.join(map(str, ALLOWED_MANAGER_COUNTS))}) to keep quorum; "
             "add or remove a manager"
         )
+    if managers and len(valid) == len(nodes) and managers[0].maintenance:
+        problems.append(
+            f"nodes[{nodes.index(managers[0])}].maintenance: {managers[0].name!r} is the leader "
+            "(the first manager): it runs the Exareme master and keystore, so draining it would "
+            "take the whole federation down; set maintenance: false"
+        )
     seen_names: dict[str, int] = {}
     seen_hosts: dict[str, int] = {}
     seen_addrs: dict[str, int] = {}

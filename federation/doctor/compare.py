@@ -92,6 +92,8 @@ def ordered_nodes(settings: StackSettings) -> list[NodeSettings]:
 
 
 IN_SWARM = "active, in this swarm"
+MAINTENANCE_NODE = "ready, drain (maintenance)"
+MAINTENANCE_TASKS = "none running (maintenance)"
 
 
 def _manager_ids(live: Live) -> set[str]:
@@ -158,15 +160,20 @@ def _node_rows(
         not_ready = found is None or _state(found) != "ready"
         probed = report if report is not None and not_ready and node is not control else None
         note = f"; {probed.note}" if probed else ""
+        # A node in maintenance is drained on purpose (nodes[i].maintenance): not drift.
+        expected = MAINTENANCE_NODE if node.maintenance else "ready, active"
         if found is None:
             actual = "missing"
         else:
-            actual = f"{_state(found)}, {found.get('Spec', {}).get('Availability', 'unknown')}"
+            availability = str(found.get("Spec", {}).get("Availability", "unknown"))
+            actual = f"{_state(found)}, {availability}"
+            if node.maintenance and availability == "drain":
+                actual += " (maintenance)"
             if node_addr(found) != _addr(node.swarm_addr):
                 actual += f" at {node_addr(found)} (not {node.swarm_addr})"
-        rows.append(row("node", node.name, "ready, active", actual + note))
+        rows.append(row("node", node.name, expected, actual + note))
         if probed is not None and probed.refused:  # its host key is not trusted: cannot tell
-            rows[-1] = Row("node", node.name, "ready, active", actual + note, "ERROR")
+            rows[-1] = Row("node", node.name, expected, actual + note, "ERROR")
         if report is not None and node is not control:
             rows.append(swarm_row(node, report, live, found))
         if found is None:
@@ -314,14 +321,18 @@ def _service_rows(
         rows.append(row("placement", name, ", ".join(want), ", ".join(have) or "(none)", same))
         tasks = [t for t in live.tasks if t.get("ServiceID") == service.get("ID")]
         node_id = str(matched[node.name].get("ID")) if node.name in matched else None
-        ok = (
-            len(tasks) == 1
-            and _task_state(tasks[0]) == "running"
-            and tasks[0].get("NodeID") == node_id
-        )
-        rows.append(
-            row("tasks", name, f"1 running on {node.name}", _describe_tasks(tasks, where), ok)
-        )
+        if node.maintenance:
+            # Drained: swarm stops the task and keeps the service's next one pending.
+            ok = not any(_task_state(t) == "running" for t in tasks)
+            expected_tasks = MAINTENANCE_TASKS
+        else:
+            ok = (
+                len(tasks) == 1
+                and _task_state(tasks[0]) == "running"
+                and tasks[0].get("NodeID") == node_id
+            )
+            expected_tasks = f"1 running on {node.name}"
+        rows.append(row("tasks", name, expected_tasks, _describe_tasks(tasks, where), ok))
     known = {name for name, _, _ in expected}
     for name in sorted(by_name):
         if name.startswith("exareme-") and name not in known:

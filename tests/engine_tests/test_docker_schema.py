@@ -261,6 +261,28 @@ def test_pinned_image_and_platforms_diff_and_ignore_changes() -> None:
     assert not service_diff(master_inputs(window="2m"), info, ignored).changes
 
 
+def test_ignore_changes_on_one_env_key_drops_only_that_key() -> None:
+    """pulumi-terraform-bridge pkg/tfbridge/diff.go doIgnoreChanges: the visitor matches the
+    Pulumi path `taskSpec.containerSpec.env.KEY` (MaxItems=1 blocks add no index, a map's keys
+    stay raw) to the TF key `task_spec.0.container_spec.0.env.KEY`, and
+    pkg/tfshim/sdk-v2/instance_diff.go processIgnoreChanges drops it; the map's other keys
+    still diff."""
+    info = copy.deepcopy(canned("service_created_tf_spec"))
+    env = info["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"]
+    info["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"] = [*env, "EXA_WORKERS_WAIT=3"]
+    news = master_inputs(window="2m")
+    news["taskSpec"]["containerSpec"]["env"]["EXA_WORKERS_WAIT"] = "4"
+    ignored = ["taskSpec.containerSpec.env.EXA_WORKERS_WAIT"]
+    assert service_diff(news, info).detailed == {
+        "taskSpec.containerSpec.env.EXA_WORKERS_WAIT": "update"
+    }
+    assert not service_diff(news, info, ignored).changes
+    news["taskSpec"]["containerSpec"]["env"]["MODE"] = "local"
+    assert service_diff(news, info, ignored).detailed == {
+        "taskSpec.containerSpec.env.MODE": "update"
+    }
+
+
 def test_keystore_service_with_args_is_same() -> None:
     """flattenContainerSpec args/image, flattenServiceEndpoint with no ports (dnsrr)."""
     info = canned("service_keystore_tf_spec")

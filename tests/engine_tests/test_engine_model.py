@@ -82,6 +82,22 @@ def test_ignore_changes_resets_nested_paths_to_the_old_values() -> None:
     assert invalid == ["a[0]"]
 
 
+def test_ignore_changes_on_a_map_key_keeps_the_old_value_of_that_key_only() -> None:
+    """pkg/resource/deploy/step_generator.go processIgnoreChanges, sdk/go/common/resource/
+    properties_path.go PropertyPath.Reset:
+    a path into a map resets that one key to its old value; a key absent from the olds is
+    removed from the news, and the map's other keys keep their new values."""
+    old = {"taskSpec": {"containerSpec": {"env": {"WAIT": "3", "MODE": "global"}}}}
+    new = {"taskSpec": {"containerSpec": {"env": {"WAIT": "4", "MODE": "local"}}}}
+    result, invalid = process_ignore_changes(new, old, ["taskSpec.containerSpec.env.WAIT"])
+    assert invalid == []
+    assert result["taskSpec"]["containerSpec"]["env"] == {"WAIT": "3", "MODE": "local"}
+    created = {"taskSpec": {"containerSpec": {"env": {"MODE": "global"}}}}
+    result, invalid = process_ignore_changes(new, created, ["taskSpec.containerSpec.env.WAIT"])
+    assert invalid == []
+    assert result["taskSpec"]["containerSpec"]["env"] == {"MODE": "local"}
+
+
 def test_detailed_diff_is_leaf_by_leaf() -> None:
     """sdk/go/common/resource/plugin/provider.go NewDetailedDiffFromObjectDiff of
     PropertyMap.Diff: nested updates by path, adds and deletes, nulls absent, unknowns differ."""

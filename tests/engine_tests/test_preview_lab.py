@@ -232,12 +232,11 @@ def test_adding_a_hospital_previews_only_its_resources(preview_lab: Any, tmp_pat
         "exareme-worker-bern": "create",
         "ldsm-bern": "create",
         "probe-bern": "create",  # the new node's data-plane proof (federation/probe.py)
-        "exareme-master": "update",
     }
     diff = _cli("preview", *three, "--diff", *common)
     assert diff.returncode == 0, diff.stderr[-3000:]
     assert "+ command:remote:Command: (create)" in diff.stdout
-    assert "EXA_WORKERS_WAIT" in diff.stdout
+    assert "EXA_WORKERS_WAIT" not in diff.stdout, "the master is not updated by an add"
     assert "Resources:" in diff.stdout
 
 

@@ -763,3 +763,30 @@ def test_autolock_must_be_a_boolean():
     raw = valid()
     raw["swarm"] = {"autolock": "sometimes"}
     assert only_problem(raw).startswith("swarm.autolock:")
+
+
+def test_a_worker_can_be_put_in_maintenance():
+    raw = valid()
+    raw["nodes"][2]["maintenance"] = True
+    settings = validate(raw, "test", {"sshPrivateKey"})
+    assert [n.maintenance for n in settings.nodes] == [False, False, True]
+
+
+def test_the_leader_cannot_be_put_in_maintenance():
+    raw = valid()
+    raw["nodes"][0]["maintenance"] = True
+    message = only_problem(raw)
+    assert message.startswith("nodes[0].maintenance: 'chuv' is the leader")
+    assert "Exareme master and keystore" in message and "set maintenance: false" in message
+
+
+def test_the_leader_is_found_after_workers_listed_first():
+    raw = valid()
+    raw["nodes"] = [raw["nodes"][1], {**raw["nodes"][0], "maintenance": True}, raw["nodes"][2]]
+    assert only_problem(raw).startswith("nodes[1].maintenance: 'chuv' is the leader")
+
+
+def test_maintenance_must_be_a_boolean():
+    raw = valid()
+    raw["nodes"][1]["maintenance"] = "soon"
+    assert only_problem(raw).startswith("nodes[1].maintenance:")

@@ -136,9 +136,6 @@ def node_resources(alias: str) -> set[Key]:
     }
 
 
-MASTER_WAITS = {(SERVICE, "exareme-master"): {"taskSpec.containerSpec.env.EXA_WORKERS_WAIT"}}
-
-
 @pytest.mark.parametrize("position", [1, 2, 4], ids=["first-worker", "middle", "last"])
 def test_adding_a_hospital_adds_only_its_resources(prod, position):
     def add(config, secrets):
@@ -148,8 +145,8 @@ def test_adding_a_hospital_adds_only_its_resources(prod, position):
     diff = change(prod, add)
     assert diff.added == node_resources("zurich")
     assert diff.removed == set()
-    # The master is told how many workers to wait for: one more.
-    assert diff.changed == MASTER_WAITS
+    # The master's EXA_WORKERS_WAIT is ignored after the first bootstrap: it is not updated.
+    assert diff.changed == {}
 
 
 @pytest.mark.parametrize("alias", ["hug", "brescia", "lille"])
@@ -161,7 +158,18 @@ def test_removing_a_hospital_removes_only_its_resources(prod, alias):
     diff = change(prod, remove)
     assert diff.added == set()
     assert diff.removed == node_resources(alias)
-    assert diff.changed == MASTER_WAITS
+    assert diff.changed == {}
+
+
+@pytest.mark.parametrize("alias", ["hug", "lille"])
+def test_maintenance_changes_only_that_nodes_availability(prod, alias):
+    def drain(config, secrets):
+        next(n for n in config["nodes"] if n["name"] == alias)["maintenance"] = True
+
+    diff = change(prod, drain)
+    assert diff.added == diff.removed == set()
+    # node-NAME sets the availability; the master is not updated (EXA_WORKERS_WAIT is ignored).
+    assert diff.changed == {(COMMAND, f"node-{alias}"): {"create"}}
 
 
 V6 = "hbpmip/exareme:v6@sha256:" + "6" * 64
@@ -365,7 +373,7 @@ case "$*" in
   "info --format {{.Swarm.NodeID}}") cat "$FAKE_DIR/nodeid" ;;
   "swarm join-token -q worker") echo SWMTKN-1-stub-worker ;;
   "swarm join-token -q manager") echo SWMTKN-1-stub-manager ;;
-  "node inspect --format {{.Spec.Role}} {{index .Spec.Labels \"name\"}} "*)
+  "node inspect --format {{.Spec.Role}} {{index .Spec.Labels \"name\"}} {{.Spec.Availability}} "*)
     cat "$FAKE_DIR/role_label" ;;
   "node update --role "*) ;;
   *) echo "fake docker: unexpected call: $*" >&2; exit 99 ;;
@@ -465,7 +473,7 @@ def test_every_command_an_ssh_change_updates_is_safe_to_rerun(prod_with_key, sce
         node = next(n for n in config["nodes"] if n["host"] == host)
         addr = node.get("advertiseAddr", host)
         labelled = next((n for n in config["nodes"] if name == f"node-{n['name']}"), None)
-        role_label = f"{labelled['role']} {labelled['name']}" if labelled else ""
+        role_label = f"{labelled['role']} {labelled['name']} active" if labelled else ""
         env = deployed_host(
             tmp_path / name,
             addr=addr,

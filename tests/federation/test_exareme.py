@@ -82,6 +82,11 @@ def test_master_environment(run, config):
     }
 
 
+def test_the_master_waits_only_for_workers_not_in_maintenance(run, config):
+    config["nodes"][2]["maintenance"] = True
+    assert env_of(run(config), "exareme-master")["EXA_WORKERS_WAIT"] == "2"
+
+
 def test_worker_environment_uses_its_ldsm(run, config):
     config["nodes"][1]["ldsm"] = {"host": "198.51.100.22", "port": 31556, "database": "hugdb"}
     config["exareme"] = {"env": {"EXAREME_JAVA_OPTS": "-Xmx2g"}}
@@ -292,8 +297,13 @@ def test_services_are_deleted_before_replacement_and_ignore_registry_platforms(r
     for service in services:
         # Fixed names: a replacement created first would collide with the old service's name.
         assert service.delete_before_replace is True, service.name
-        # Docker fills the platforms in from the registry (QueryRegistry), not the program.
-        assert service.ignore_changes == ["taskSpec.placement.platforms"], service.name
+        # Docker fills the platforms in from the registry (QueryRegistry), not the program; the
+        # master's EXA_WORKERS_WAIT counts only for the first bootstrap.
+        waits = ["taskSpec.containerSpec.env.EXA_WORKERS_WAIT"]
+        assert service.ignore_changes == [
+            "taskSpec.placement.platforms",
+            *(waits if service.name == "exareme-master" else []),
+        ], service.name
         assert "platforms" not in service.plain["taskSpec"]["placement"]
 
 

@@ -78,7 +78,11 @@ def test_labels_are_applied_on_the_leader_with_node_ids_from_joins(run, config):
         node = ev.named(f"node-{alias}").plain
         assert node["connection"]["host"] == "192.0.2.10", "labels are applied on the leader"
         assert f"NODE={alias}\n" in node["create"]
-        assert 'docker node update --role "$ROLE" --label-add "name=$NODE"' in node["create"]
+        assert "AVAILABILITY=active\n" in node["create"]
+        assert (
+            'docker node update --role "$ROLE" --availability "$AVAILABILITY" '
+            '--label-add "name=$NODE"'
+        ) in node["create"]
     assert f"NODE_ID={LEADER_NODE_ID}\n" in ev.named("node-chuv").plain["create"]
     assert "NODE_ID=nodeid-hug\n" in ev.named("node-hug").plain["create"]
 
@@ -231,3 +235,12 @@ def test_autolock_off_turns_it_off_and_exports_no_key(run, config):
     ev = run(config)
     assert "AUTOLOCK=false\n" in ev.named("swarm-autolock").plain["create"]
     assert "swarmUnlockKey" not in ev.outputs
+
+
+def test_a_node_in_maintenance_is_drained_and_set_back_to_active(run, config):
+    config["nodes"][2]["maintenance"] = True
+    ev = run(config)
+    assert "AVAILABILITY=drain\n" in ev.named("node-brescia").plain["create"]
+    assert "AVAILABILITY=active\n" in ev.named("node-hug").plain["create"]
+    config["nodes"][2]["maintenance"] = False
+    assert "AVAILABILITY=active\n" in run(config).named("node-brescia").plain["create"]

@@ -10,6 +10,7 @@ import pytest
 from federation import doctor
 from federation.doctor import HostReport, Live, Row
 from tests.federation.doctor.canned import (
+    NODES,
     SERVICES,
     drift,
     in_sync,
@@ -55,6 +56,58 @@ def test_missing_label_wrong_role_and_drained_node():
         Row("node", "hug", "ready, active", "ready, drain", "DRIFT"),
         Row("label", "hug", "name=hug", "(none)", "DRIFT"),
         Row("role", "lille", "worker", "manager (unreachable)", "DRIFT"),
+    ]
+
+
+def in_maintenance(alias: str):
+    nodes = [{**n, "maintenance": n["name"] == alias} for n in NODES]
+    return settings(nodes=nodes)
+
+
+def drained(live: Live, index: int) -> Live:
+    """Node `index` drained as `docker node update --availability drain` leaves it: its worker's
+    task shut down and the next one pending."""
+    live.nodes[index]["Spec"]["Availability"] = "drain"
+    live.tasks[index + 1]["Status"] = {"State": "shutdown"}
+    pending = task(SERVICES[index + 1][0], SERVICES[index + 1][1])
+    pending["ID"] += "-next"
+    pending["Status"] = {"State": "pending", "Err": "no suitable node"}
+    del pending["NodeID"]
+    live.tasks.append(pending)
+    return live
+
+
+def test_a_node_in_maintenance_is_reported_as_such_not_as_drift():
+    rows = doctor.compare(in_maintenance("hug"), drained(in_sync(), 1))
+    assert {r.status for r in rows} == {"OK"}
+    hug = {r.check: r for r in rows if r.subject in ("hug", "exareme-worker-hug")}
+    assert (hug["node"].expected, hug["node"].actual) == (
+        "ready, drain (maintenance)",
+        "ready, drain (maintenance)",
+    )
+    assert hug["tasks"].expected == "none running (maintenance)"
+    assert hug["tasks"].actual == "shutdown on hug; pending: no suitable node"
+
+
+def test_a_node_in_maintenance_that_is_still_active_or_running_is_drift():
+    rows = doctor.compare(in_maintenance("hug"), in_sync())
+    assert [r for r in rows if r.status != "OK"] == [
+        Row("node", "hug", "ready, drain (maintenance)", "ready, active", "DRIFT"),
+        Row(
+            "tasks",
+            "exareme-worker-hug",
+            "none running (maintenance)",
+            "1 running on hug",
+            "DRIFT",
+        ),
+    ]
+
+
+def test_a_drained_node_not_in_maintenance_is_drift():
+    rows = doctor.compare(settings(), drained(in_sync(), 1))
+    assert [(r.check, r.actual) for r in rows if r.status != "OK"] == [
+        ("node", "ready, drain"),
+        ("tasks", "shutdown on hug; pending: no suitable node"),
     ]
 
 

@@ -81,7 +81,10 @@ def test_plan_shows_delete_before_replace_and_ignored_changes():
     document = json.loads(render_json(plan))
     service = next(r for r in document["resources"] if r["name"] == "exareme-master")
     assert service["deleteBeforeReplace"] is True
-    assert service["ignoreChanges"] == ["taskSpec.placement.platforms"]
+    assert service["ignoreChanges"] == [
+        "taskSpec.containerSpec.env.EXA_WORKERS_WAIT",
+        "taskSpec.placement.platforms",
+    ]
 
 
 def test_an_agent_stack_is_planned_with_a_stand_in_agent_and_no_key(monkeypatch):
