@@ -12,7 +12,14 @@ import time
 import pytest
 import yaml
 
-from tests.e2e.conftest import running_tasks, sh, swarm_nodes, swarm_state, wait_for
+from tests.e2e.conftest import (
+    running_tasks,
+    sh,
+    swarm_nodes,
+    swarm_state,
+    wait_for,
+    with_ldsm_passwords,
+)
 from tests.program import ROOT
 
 pytestmark = pytest.mark.lab
@@ -215,6 +222,10 @@ def test_interrupted_deploy_then_redeploy_converges(federation, tmp_path, point)
     stack_file.write_text(
         yaml.safe_dump({"config": {f"mip-federation:{k}": v for k, v in config.items()}})
     )
+    # `up` refuses a node without an LDSM password: the deploy gets one per node, as a secret.
+    secrets_file = tmp_path / "secrets.yaml"
+    passwords = with_ldsm_passwords(config)["ldsmPasswords"]
+    secrets_file.write_text(yaml.safe_dump({"mip-federation:ldsmPasswords": passwords}))
     deploying = subprocess.Popen(
         [
             sys.executable,
@@ -222,6 +233,8 @@ def test_interrupted_deploy_then_redeploy_converges(federation, tmp_path, point)
             "tests.engine",
             "deploy",
             str(stack_file),
+            "--secrets",
+            str(secrets_file),
             "--state",
             str(federation.state_file),
             "--program-dir",

@@ -332,11 +332,14 @@ def test_stack_config(lab: Lab) -> None:
     assert config["mip-federation:exareme"] == {
         "image": lab.image_ref("hbpmip/exareme:v5"),
         "keystoreImage": lab.image_ref("hashicorp/consul:1.15.4"),
+        # the lab's bridge address, where tests and the bench ask the master from
+        "allowFrom": [f"{SUBNET}.1"],
     }
     assert config["mip-federation:portal"] == {
         "image": lab.image_ref("hbpmip/portal-backend:2.5.4")
     }
-    assert all("@sha256:" in image for image in config["mip-federation:exareme"].values())
+    exareme = config["mip-federation:exareme"]
+    assert all("@sha256:" in exareme[key] for key in ("image", "keystoreImage"))
     assert "mip-federation:network" not in lab.stack_config(["chuv"])["config"]
     with pytest.raises(LabError, match="3 node names but the lab has 2 hosts"):
         lab.stack_config(["chuv", "hug", "bern"])
