@@ -45,19 +45,15 @@ def test_plan_and_doctor_run_on_python_310_from_the_guides_install(tmp_path: Pat
         cwd=ROOT,
         check=True,
     )
-    plan = subprocess.run(
-        [str(venv / "bin/python"), "-m", "federation.plan", "prod"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "swarm-init" in plan.stdout
-    doctor = subprocess.run(
-        [str(venv / "bin/python"), "-m", "federation.doctor", "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "--stack-file" in doctor.stdout
+
+    def output_of(*args: str) -> str:
+        return subprocess.run(
+            [str(venv / "bin/python"), "-m", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    assert "swarm-init" in output_of("federation.plan", "prod")
+    assert "--stack-file" in output_of("federation.doctor", "--help")
