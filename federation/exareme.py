@@ -93,7 +93,13 @@ WORKERS_WAIT = "EXA_WORKERS_WAIT"
 MASTER_IGNORE_CHANGES = [*IGNORE_CHANGES, f"taskSpec.containerSpec.env.{WORKERS_WAIT}"]
 
 
-STOP_GRACE_PERIOD = "5s"
+# A service delete (terraform-provider-docker's deleteService) waits for each task container on
+# the provider's daemon to be removed for at most stop_grace_period, counted from the service's
+# removal, and fails the run when it is not. After a catchable stop signal swarm only kills a task
+# that ignores it once that same period is over, so such a task always outlasts the wait. SIGKILL
+# cannot be ignored: the task goes at once, and the period is left for its removal.
+STOP_SIGNAL = "SIGKILL"
+STOP_GRACE_PERIOD = "20s"
 
 # Each node's LDSM password is a swarm secret mounted into that node's Exareme task only (root
 # may read it; a relative name lands under /run/secrets). The task's command reads it into
@@ -265,6 +271,7 @@ class Exareme(pulumi.ComponentResource):
                     # containers on the leader and removes them; without it the leader's copy of
                     # a replaced network outlives its delete, and the new one's create fails
                     # with "network with name mip-federation already exists".
+                    stop_signal=STOP_SIGNAL,
                     stop_grace_period=STOP_GRACE_PERIOD,
                 ),
                 placement=docker.ServiceTaskSpecPlacementArgs(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import docker
@@ -24,6 +25,7 @@ from tests.engine.providers import (
     docker_image,
     docker_read,
     docker_schema,
+    state_change,
     tf_schema,
 )
 from tests.engine.providers.base import (
@@ -43,10 +45,15 @@ from tests.engine.state import ResourceState
 # back before the manager's allocator has run: no driver, no IPAM, no options, which the next
 # `pulumi up` would read as a replacement.
 NETWORK_READ_DELAY = 2.0
-# networkRemoveRefreshTimeout 30 s, Delay 2 s, MinTimeout 5 s.
-NETWORK_REMOVE_TIMEOUT = 30.0
-NETWORK_REMOVE_DELAY = 2.0
-NETWORK_REMOVE_MIN_WAIT = 5.0
+# resourceDockerNetworkDelete (networkRemoveRefresh*): refreshes at 2, 7, 17, 27 s, then a timeout.
+NETWORK_REMOVE = state_change.StateChangeConf(
+    pending=("pending",), target=("removed",), timeout=30.0, min_timeout=5.0, delay=2.0
+)
+# resourceDockerServiceRead: a refresh at 2 s (then 7, 17, 27 s while the endpoint spec is not
+# exposed), after every create and update and on a refresh.
+SERVICE_READ = state_change.StateChangeConf(
+    pending=("pending",), target=("all_fields", "removed"), timeout=30.0, min_timeout=5.0, delay=2.0
+)
 
 
 class DockerHandler(Handler):
@@ -113,6 +120,11 @@ def _api_message(exc: docker.errors.APIError) -> str:
     return f"Error response from daemon: {explanation}" + (f" (status {code})" if code else "")
 
 
+def _contains_ignorable(message: str, *ignorable: str) -> bool:
+    """helpers.go containsIgnorableErrorMessage: a case-insensitive substring match."""
+    return any(text.lower() in message.lower() for text in ignorable)
+
+
 def _missing(exc: docker.errors.APIError) -> bool:
     return bool(exc.status_code == 404)
 
@@ -154,30 +166,31 @@ class NetworkHandler(DockerHandler):
         """resourceDockerNetworkDelete: a StateChangeConf (Delay 2 s, MinTimeout 5 s, Timeout
         30 s) around inspect-then-remove; gone = removed; "has active endpoints" = pending;
         any other error fails."""
-        network_id = old.id
+        self.call(old.provider, lambda api: remove_network(api, old.id))
 
-        def action(api: docker.APIClient) -> None:
-            deadline = time.monotonic() + NETWORK_REMOVE_TIMEOUT
-            time.sleep(NETWORK_REMOVE_DELAY)
-            while True:
-                try:
-                    api.inspect_network(network_id)
-                except docker.errors.APIError:
-                    return
-                try:
-                    api.remove_network(network_id)
-                    return
-                except docker.errors.APIError as exc:
-                    if "has active endpoints" not in str(exc).lower():
-                        raise
-                if time.monotonic() + NETWORK_REMOVE_MIN_WAIT > deadline:
-                    raise ProviderError(
-                        "timeout while waiting for state to become 'removed' "
-                        "(last state: 'pending', timeout: 30s)"
-                    )
-                time.sleep(NETWORK_REMOVE_MIN_WAIT)
 
-        self.call(old.provider, action)
+def remove_network(
+    api: docker.APIClient,
+    network_id: str,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> None:
+    """resourceDockerNetworkDelete around resourceDockerNetworkRemoveRefreshFunc."""
+
+    def refresh() -> tuple[None, str]:
+        try:
+            api.inspect_network(network_id)
+        except docker.errors.APIError:
+            return None, "removed"
+        try:
+            api.remove_network(network_id)
+        except docker.errors.APIError as exc:
+            if _contains_ignorable(str(exc), "has active endpoints"):
+                return None, "pending"
+            raise
+        return None, "removed"
+
+    state_change.wait_for_state(NETWORK_REMOVE, refresh, sleep, clock)
 
 
 def _service_spec(config: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +224,9 @@ class ServiceHandler(DockerHandler):
             created = api._result(api._post_json(api._url("/services/create"), data=spec), True)
             service_id = str(created["ID"])
             _converge(api, service_id, res.inputs.get("convergeConfig"))
-            return service_id, api.inspect_service(service_id)
+            # Gone again before its Read: the daemon's answer to an inspect.
+            info = read_service(api, service_id, config["name"])
+            return service_id, info or dict(api.inspect_service(service_id))
 
         service_id, info = self.call(res.provider, action)
         return service_id, self.outputs(docker_read.flatten_service(info), config)
@@ -227,57 +242,101 @@ class ServiceHandler(DockerHandler):
             params = {"version": current["Version"]["Index"]}
             api._raise_for_status(api._post_json(url, data=spec, params=params))
             _converge(api, old.id, res.inputs.get("convergeConfig"))
-            return dict(api.inspect_service(old.id))
+            return read_service(api, old.id, config["name"]) or dict(api.inspect_service(old.id))
 
         info = self.call(res.provider, action)
         return self.outputs(docker_read.flatten_service(info), config)
 
     def read(self, old: ResourceState) -> dict[str, Any] | None:
-        """fetchDockerService: listed by ID or by name; not listed = removed."""
-        name = (plain(old.outputs) or {}).get("name")
-
-        def action(api: docker.APIClient) -> dict[str, Any] | None:
-            for svc in api.services():
-                if svc["ID"] == old.id or svc["Spec"].get("Name") == name:
-                    return dict(api.inspect_service(svc["ID"]))
-            return None
-
-        info = self.call(old.provider, action)
+        """resourceDockerServiceRead: not listed = removed."""
+        name = (plain(old.outputs) or {}).get("name") or ""
+        info = self.call(old.provider, lambda api: read_service(api, old.id, name))
         if info is None:
             return None
         prior = tf_schema.to_tf(plain(old.outputs) or {}, self.schema)
         return self.outputs(docker_read.flatten_service(info), prior)
 
     def delete(self, old: ResourceState) -> None:
-        """deleteService: ServiceRemove; an error (a service already gone too) fails with
-        `Error deleting service with ID '<id>': <err>`. Only with a stop_grace_period (other
-        than 0s) does it wait for the tasks' containers."""
-        service_id = old.id
+        """resourceDockerServiceDelete: deleteService."""
         props = plain(old.outputs) or {}
-        grace = ((props.get("taskSpec") or {}).get("containerSpec") or {}).get(
-            "stopGracePeriod"
-        ) or "0s"
-        grace_s = parse_duration_ns(str(grace)) / 1e9
+        grace = ((props.get("taskSpec") or {}).get("containerSpec") or {}).get("stopGracePeriod")
+        self.call(
+            old.provider,
+            lambda api: delete_service(api, old.id, props.get("name") or "", grace or ""),
+        )
 
-        def action(api: docker.APIClient) -> None:
-            containers = _live_task_containers(api, props.get("name")) if grace_s else []
-            try:
-                api.remove_service(service_id)
-            except docker.errors.APIError as exc:
+
+def read_service(
+    api: docker.APIClient,
+    service_id: str,
+    name: str,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> dict[str, Any] | None:
+    """resourceDockerServiceRead (resource_docker_service_funcs.go, v4.5.0), the end of every
+    create and update and a refresh: resourceDockerServiceReadRefreshFunc on SERVICE_READ's
+    schedule. fetchDockerService lists the services (by ID or by name; not listed = removed,
+    None), then inspects; pending while neither the endpoint nor its spec has a mode."""
+
+    def refresh() -> tuple[dict[str, Any] | None, str]:
+        listed = next(
+            (s for s in api.services() if s["ID"] == service_id or s["Spec"].get("Name") == name),
+            None,
+        )
+        if listed is None:
+            return None, "removed"
+        try:
+            info = dict(api.inspect_service(listed["ID"]))
+        except docker.errors.APIError as exc:
+            raise ProviderError(
+                f"Error inspecting service {listed['ID']}: {_api_message(exc)}"
+            ) from exc
+        modes = (
+            ((info.get("Endpoint") or {}).get("Spec") or {}).get("Mode"),
+            ((info.get("Spec") or {}).get("EndpointSpec") or {}).get("Mode"),
+        )
+        return info, "all_fields" if any(modes) else "pending"
+
+    return state_change.wait_for_state(SERVICE_READ, refresh, sleep, clock)
+
+
+def delete_service(
+    api: docker.APIClient, service_id: str, name: str, stop_grace_period: str
+) -> None:
+    """deleteService (resource_docker_service_funcs.go, v4.5.0). With a stop_grace_period other
+    than "0s": before ServiceRemove, the containers of the service's tasks (TaskList by name,
+    TaskInspect each) not shut down; after it, for each in turn, ContainerWait(removed) under a
+    timeout of the grace period, then a forced ContainerRemove. The wait fails on anything but
+    "No such container", which is what a container on another node's daemon answers."""
+    waits = stop_grace_period not in ("", "0s")
+    containers = _live_task_containers(api, name) if waits else []
+    try:
+        api.remove_service(service_id)
+    except docker.errors.APIError as exc:
+        raise ProviderError(
+            f"Error deleting service with ID '{service_id}': {_api_message(exc)}"
+        ) from exc
+    grace_s = parse_duration_ns(stop_grace_period) / 1e9 if waits else 0.0
+    for container_id in containers:
+        _wait_removed(api, container_id, grace_s)
+        try:
+            api.remove_container(container_id, v=True, force=True)
+        except docker.errors.APIError as exc:
+            if not _contains_ignorable(str(exc), "No such container", "is already in progress"):
                 raise ProviderError(
-                    f"Error deleting service with ID '{service_id}': {_api_message(exc)}"
+                    f"Error deleting container with ID '{container_id}': {_api_message(exc)}"
                 ) from exc
-            for container_id in containers:
-                _wait_removed(api, container_id, grace_s)
-
-        self.call(old.provider, action)
 
 
-def _live_task_containers(api: docker.APIClient, name: str | None) -> list[str]:
-    """deleteService: the container ids of the service's tasks not yet shut down (TaskList
-    filtered by service name, then TaskInspect of each)."""
+def _live_task_containers(api: docker.APIClient, name: str) -> list[str]:
+    """The container ids of the service's tasks not shut down; a task whose inspect fails
+    counts as one without a container (its error is dropped)."""
     found = []
-    for task in api.tasks(filters={"service": name}) if name else []:
+    for listed in api.tasks(filters={"service": name}):
+        try:
+            task = api.inspect_task(listed["ID"])
+        except docker.errors.APIError:
+            continue
         status = task.get("Status") or {}
         container_id = ((status.get("ContainerStatus") or {}).get("ContainerID") or "").strip()
         if container_id and status.get("State") != "shutdown":
@@ -286,26 +345,25 @@ def _live_task_containers(api: docker.APIClient, name: str | None) -> list[str]:
 
 
 def _wait_removed(api: docker.APIClient, container_id: str, grace_s: float) -> None:
-    """deleteService: ContainerWait(removed) bounded by the grace period, then a forced
-    ContainerRemove; "No such container" and "is already in progress" are ignored (a task on
-    another node is not on this daemon)."""
-    ignorable = ("No such container", "is already in progress")
+    """ContainerWait(ctx with the grace period as timeout, WaitConditionRemoved)."""
     try:
-        api.wait(container_id, timeout=grace_s, condition="removed")
+        result = api.wait(container_id, timeout=grace_s, condition="removed")
     except docker.errors.APIError as exc:
-        if not any(text in str(exc) for text in ignorable):
+        if not _contains_ignorable(str(exc), "No such container"):
             raise ProviderError(
                 f"error on wait for container with ID '{container_id}': {_api_message(exc)}"
             ) from exc
-    except requests.exceptions.ConnectionError:
-        pass  # the grace period ran out (the Go client's context deadline)
-    try:
-        api.remove_container(container_id, v=True, force=True)
-    except docker.errors.APIError as exc:
-        if not any(text in str(exc) for text in ignorable):
-            raise ProviderError(
-                f"Error deleting container with ID '{container_id}': {_api_message(exc)}"
-            ) from exc
+        return
+    except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
+        # docker-py's read timeout is the Go client's context deadline.
+        timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc)
+        reason = "context deadline exceeded" if timed_out else str(exc)
+        raise ProviderError(
+            f"error on wait for container with ID '{container_id}': {reason}"
+        ) from exc
+    message = ((result or {}).get("Error") or {}).get("Message")
+    if message and not _contains_ignorable(message, "No such container"):
+        raise ProviderError(f"failed to wait for container with ID '{container_id}': '{message}'")
 
 
 def _converge(api: docker.APIClient, service_id: str, config: dict[str, Any] | None) -> None:
