@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -190,22 +190,37 @@ def definition() -> str:
     return "end state, and the master reports every hospital's worker reachable"
 
 
-def master_problems(lab: Lab, federation: Federation) -> list[str]:
+def master_problems(
+    lab: Lab, federation: Federation, latest: Callable[[], Any] | None = None
+) -> list[str]:
     """[] once the master (with tests/lab/exareme_check.py) answers with every hospital's worker
-    reachable; one request, refused until the master listens."""
+    reachable; one request, refused until the master listens (or `latest()`: the last answer a
+    poller running anyway got). Otherwise what is missing, named."""
     check = exareme_check()
     hospitals = [n.alias for n in federation.workers]
+    if check is None:
+        return []
     # The portal is not part of the compared end state (a container outside the swarm that
     # (b) and (c) do not deploy): the master's own answer is asked, not the portal's.
-    if check is not None and not check.is_working(
-        lab, 1, hospitals, port=EXAREME_PORT, portal_port=None
-    ):
-        return [f"the master does not report all of {len(hospitals)} workers reachable"]
-    return []
+    answer = latest() if latest is not None else check.master_answer(lab, 1, EXAREME_PORT)
+    if answer is None:
+        return [f"the master does not answer (of {len(hospitals)} workers)"]
+    if check.reports_all(answer, hospitals):
+        return []
+    unreachable = sorted(set(hospitals) - check.reachable_workers(answer))
+    shown = ", ".join(unreachable[:10]) + (" ..." if len(unreachable) > 10 else "")
+    return [
+        f"the master does not report {len(unreachable)} of {len(hospitals)} workers "
+        f"reachable: {shown}"
+    ]
 
 
 def wait_working(
-    lab: Lab, federation: Federation, timeout: float = 120.0, interval: float = 0.2
+    lab: Lab,
+    federation: Federation,
+    timeout: float = 120.0,
+    interval: float = 0.2,
+    latest: Callable[[], Any] | None = None,
 ) -> tuple[float, list[str]]:
     """Poll until the federation works: the master's answer, then the expected end state (every
     task running on its node). Returns (monotonic time it was first seen, what still differs if
@@ -213,10 +228,12 @@ def wait_working(
 
     The end state is read only once the master reports every worker: it reads every host's
     dockerd (31 `info` calls and the leader's nodes, tasks and services at 1+29), load that a
-    poll every 0.2 s put on the lab's CPUs during the very bootstrap it times."""
+    poll every 0.2 s put on the lab's CPUs during the very bootstrap it times. `latest`: the
+    master's last answer from a poller that runs anyway (bench/availability.py), instead of a
+    request of its own."""
     deadline = time.monotonic() + timeout
     while True:
-        waiting = master_problems(lab, federation)
+        waiting = master_problems(lab, federation, latest)
         if not waiting or time.monotonic() > deadline:
             problems = waiting + differences(observe(lab, federation), expected(federation))
             if not problems or time.monotonic() > deadline:

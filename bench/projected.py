@@ -23,6 +23,7 @@ class Projected:
     manual: float | None = None
     ansible: float | None = None
     missing: list[str] = field(default_factory=list)  # step kinds with no measured duration
+    graph_source: str = ""  # "operations log" (the calibration deploy's) or "mocks"
 
 
 def _pick(samples: Sequence[Sample], tool: str) -> Sample | None:
@@ -33,6 +34,20 @@ def _pick(samples: Sequence[Sample], tool: str) -> Sample | None:
 
 def _workers(n: int) -> list[str]:
     return aliases(n)[1:]
+
+
+def graph_for(
+    serial: Sample | None, hospitals: int, graphs: Mapping[int, Sequence[Node]]
+) -> tuple[Sequence[Node], str]:
+    """(a)'s step graph at `hospitals`: the one the calibration deploy ran, with the
+    dependencies its operations log recorded, when it ran at that size; else the program's
+    evaluation under mocks with the engine's own dependency rule (bench/dag.py)."""
+    if serial is not None and serial.graph and serial.workers + 1 == hospitals:
+        return [Node(name, type_, tuple(deps)) for name, type_, deps in serial.graph], (
+            "operations log"
+        )
+    graph = graphs.get(hospitals) or []
+    return graph, "mocks" if graph else ""
 
 
 def project(
@@ -49,7 +64,8 @@ def project(
     for hospitals in SIZES:
         workers = hospitals - 1
         got: dict[str, object] = {"hospitals": hospitals}
-        graph = graphs.get(hospitals)
+        graph, source = graph_for(serial, hospitals, graphs)
+        got["graph_source"] = source
         if serial is not None and graph and serial.deploy is not None:
             fixed = serial.deploy - (serial.engine_span or 0.0)
             steps, missing = projection.program_steps(
@@ -115,7 +131,9 @@ def section(
         )
         + f") plus RTT x its round trips (ssh session {wan.ssh_session}, Docker API call "
         f"{wan.docker_call}, swarm join {wan.swarm_join}, Ansible task {wan.ansible_task}). (a): "
-        "its step graph from the program evaluated under mocks at that size, steps started in "
+        "its step graph, with the dependencies the engine double recorded for each step: at the "
+        "calibration's size from that deploy's operations log, else from the program evaluated "
+        "under mocks at that size (the size's graph source is listed below); steps started in "
         f"registration order with at most {parallel} at once (the CLI's default for 2 cores); "
         f"the floor is the graph's critical path. (c): its steps one after the other. (b): task "
         f"by task, {forks} hosts at once. Each includes its measured fixed part (the worker "
@@ -133,6 +151,8 @@ def section(
         )
     lines.append("")
     for p in projected:
+        if p.graph_source:
+            lines.append(f"- 1+{p.hospitals - 1}, (a)'s step graph from: {p.graph_source}.")
         if p.path:
             shown = " → ".join(p.path)
             lines.append(f"- 1+{p.hospitals - 1}, (a)'s critical path: {shown}.")

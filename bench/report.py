@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bench import changes, targets
 from bench import projected as projected_
-from bench import targets
 from bench.evalcost import EvalCost
 from bench.projection import Node, Wan
 from bench.runner import Sample
@@ -597,6 +597,7 @@ def render(
         lines += ["## Adding and removing one hospital", ""]
         for n in sizes:
             lines += add_table(samples, n)
+    lines += changes.section(samples, SHORT)
     lines += cpu_table(samples, sizes)
     wan, parallel, forks, graphs = projection_inputs(meta)
     projected = projected_.project(samples, graphs, wan, parallel, forks)

@@ -1,6 +1,8 @@
 """The measurement loop: per size, per run, per tool, on a factory-reset lab: deploy, wait for a
 working federation, check the end state, re-run with no change (counting the hosts it touches),
-add one hospital (the lab's spare host), remove it again, tear down, check nothing is left.
+add one hospital (the lab's spare host), remove it again, upgrade Exareme to the lab's second tag
+(a client polling the master throughout each of these three changes), tear down, check nothing
+is left.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import cost, endstate, evidence, timeline
+from bench import availability, cost, endstate, evidence, restarts, timeline
+from bench.dag import from_operations as graph_from_operations
 from bench.floor import (
     AddFloor,
     Floor,
@@ -24,7 +27,7 @@ from bench.floor import (
     from_steps,
     span,
 )
-from bench.spec import PREFIX, SUBNET, Federation
+from bench.spec import MASTER, PREFIX, SUBNET, UPGRADE_IMAGE, Federation
 from bench.tools.ansible import DEFAULT_FORKS, AnsibleTool
 from bench.tools.base import Outcome, Tool
 from bench.tools.manual import ManualTool
@@ -82,6 +85,16 @@ class Sample:
     cpu_method: str = ""
     steps: dict[str, float] = field(default_factory=dict)  # the deploy's step -> seconds
     evidence: dict[str, str] = field(default_factory=dict)  # action -> directory, on a timeout
+    # the deploy's step graph from its operations log: [name, type, [dependency names]] per step
+    graph: list[list[Any]] = field(default_factory=list)
+    upgrade: float | None = None  # every Exareme service to the new image: the tool's wall clock
+    upgrade_working: float | None = None  # until all run the new image and the federation works
+    # add/remove/upgrade -> what the poller saw (availability.Availability.as_dict()), with
+    # "restarted" (services of the federation before the change that got a new task) and
+    # "master_switch" ([old master stopped, new master started], seconds from the change's
+    # start, or None), "master_down" (from the old master's stop to the first answer after the
+    # new one started) and "failed_outside_master" (failed polls outside that window)
+    availability: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -189,10 +202,13 @@ def _until_working(
     sample: Sample,
     meters: Meters | None,
     workdir: Path,
+    poller: availability.Poller | None = None,
 ) -> tuple[float, list[str]]:
-    """Wait for "working"; count the hosts' CPU since the action's start; on a timeout keep the
-    evidence (the master's log, the keystore's keys, the task states) in the run's directory."""
-    when, problems = endstate.wait_working(lab, federation)
+    """Wait for "working" (reading the poller's answers when one runs); count the hosts' CPU
+    since the action's start; on a timeout keep the evidence (the master's log, the keystore's
+    keys, the task states) in the run's directory."""
+    latest = poller.latest if poller is not None else None
+    when, problems = endstate.wait_working(lab, federation, latest=latest)
     if meters is not None and action in sample.cpu:
         sample.cpu[action]["hosts_until_working"] = cost.delta(
             meters.hosts_before, cost.hosts_seconds(lab)
@@ -241,6 +257,9 @@ def measure(
                 for o in outcome.operations
                 if o["op"] == "create" and o["status"] == "ok"
             }
+            sample.graph = [
+                [n.name, n.type, list(n.deps)] for n in graph_from_operations(outcome.operations)
+            ]
         elif outcome.steps and tool.key == "manual":
             sample.floor = from_steps(outcome.steps)
         when, problems = _until_working(lab, federation, "deploy", sample, meters, workdir)
@@ -264,6 +283,8 @@ def measure(
             sample.problems.append("after the re-run: " + "; ".join(still[:10]))
             return sample
         _add_and_remove(lab, federation, plus, tool, sample, meters, workdir)
+        if not sample.problems:
+            _upgrade(lab, federation, tool, sample, meters, workdir)
         teardown, outcome = _timed("teardown", tool, sample, meters)
         left = endstate.torn_down(lab, plus)
         sample.teardown = teardown if outcome.ok and not left else None
@@ -274,12 +295,83 @@ def measure(
         log(
             f"  deploy {_s(sample.deploy)} working {_s(sample.working)} rerun {_s(sample.rerun)} "
             f"add {_s(sample.add)}/{_s(sample.add_working)} remove {_s(sample.remove)}/"
-            f"{_s(sample.remove_working)} teardown {_s(sample.teardown)}"
+            f"{_s(sample.remove_working)} upgrade {_s(sample.upgrade)}/"
+            f"{_s(sample.upgrade_working)} teardown {_s(sample.teardown)}"
+            + "".join(
+                f" {action}: {a['failed']} failed polls, {a['unanswered']:.1f}s unanswered"
+                for action, a in sample.availability.items()
+            )
             + (f" floor {sample.floor.total:.1f}" if sample.floor else "")
             + (f" rerun touches {sample.touches.get('rerun')}" if sample.touches else "")
             + (f" PROBLEMS: {sample.problems}" if sample.problems else "")
         )
     return sample
+
+
+def _change(
+    lab: Lab,
+    action: str,
+    tool: Tool,
+    sample: Sample,
+    meters: Meters | None,
+    workdir: Path,
+    before: Federation,
+    after: Federation,
+) -> tuple[float | None, float | None]:
+    """One change of a working federation (`before`) into `after`, with a client polling the
+    master from its start until `after` works. Returns (the tool's wall clock, until `after`
+    works), None for what did not happen."""
+    staying = [n.alias for n in before.workers if n in after.workers]
+    check = endstate.exareme_check()
+    if check is None:
+        return None, None
+    poller = availability.Poller(
+        lambda: check.master_answer(lab, 1, timeout=availability.TIMEOUT), staying
+    )
+    since = time.time()
+    started = time.monotonic()
+    poller.start()
+    elapsed: float | None = None
+    working: float | None = None
+    try:
+        took, outcome = _timed(action, tool, sample, meters)
+        if outcome.ok:
+            elapsed = took
+            if action == "add" and outcome.operations:
+                sample.add_floor = add_from_operations(outcome.operations, after.workers[-1].alias)
+            elif action == "add" and outcome.steps:
+                sample.add_floor = add_from_steps(outcome.steps, after.workers[-1].alias)
+            when, problems = _until_working(lab, after, action, sample, meters, workdir, poller)
+            if problems:
+                sample.problems.append(f"after {action}: " + "; ".join(problems[:10]))
+            else:
+                working = when - started
+    finally:
+        polls = poller.stop()
+    sample.availability[action] = _seen(lab, polls, since, before)
+    return elapsed, working
+
+
+def _seen(
+    lab: Lab, polls: list[availability.Poll], since: float, before: Federation
+) -> dict[str, Any]:
+    """What the poller saw, with what the change restarted (seconds from its start)."""
+    seen = availability.summarize(polls).as_dict()
+    seen["outages"] = [[round(a - since, 2), round(b - since, 2)] for a, b in seen["outages"]]
+    existing = [s.name for s in before.services]
+    try:
+        seen["restarted"] = restarts.restarted(lab, since, existing)
+        switch = restarts.master_switch(lab, since) if MASTER in seen["restarted"] else None
+    except Exception as error:  # what restarted explains a miss; it is not the result
+        seen["restarted"], switch = [f"could not read: {error}"], None
+    window: tuple[float, float] | None = None
+    if switch is not None:
+        answered = [p.start for p in polls if p.answered and p.start >= switch[1]]
+        window = (switch[0], min(answered, default=polls[-1].end if polls else switch[1]))
+    seen["master_switch"] = [round(t - since, 2) for t in switch] if switch else None
+    seen["master_down"] = round(window[1] - window[0], 2) if window else None
+    seen["failed_outside_master"] = availability.failed_outside(polls, window)
+    return seen
 
 
 def _add_and_remove(
@@ -293,29 +385,26 @@ def _add_and_remove(
 ) -> None:
     """Add the spare host's hospital, wait until the larger federation works; remove it, wait
     until the original one works again (and the node is gone from the swarm)."""
-    alias = plus.workers[-1].alias
-    started = time.monotonic()
-    added, outcome = _timed("add", tool, sample, meters)
-    if outcome.ok:
-        sample.add = added
-        if outcome.operations:
-            sample.add_floor = add_from_operations(outcome.operations, alias)
-        elif outcome.steps:
-            sample.add_floor = add_from_steps(outcome.steps, alias)
-        when, problems = _until_working(lab, plus, "add", sample, meters, workdir)
-        if problems:
-            sample.problems.append("after adding: " + "; ".join(problems[:10]))
-        else:
-            sample.add_working = when - started
-    started = time.monotonic()
-    removed, outcome = _timed("remove", tool, sample, meters)
-    if outcome.ok:
-        sample.remove = removed
-        when, problems = _until_working(lab, federation, "remove", sample, meters, workdir)
-        if problems:
-            sample.problems.append("after removing: " + "; ".join(problems[:10]))
-        else:
-            sample.remove_working = when - started
+    sample.add, sample.add_working = _change(
+        lab, "add", tool, sample, meters, workdir, federation, plus
+    )
+    sample.remove, sample.remove_working = _change(
+        lab, "remove", tool, sample, meters, workdir, plus, federation
+    )
+
+
+def _upgrade(
+    lab: Lab,
+    federation: Federation,
+    tool: Tool,
+    sample: Sample,
+    meters: Meters | None,
+    workdir: Path,
+) -> None:
+    """Every Exareme service to the lab's second tag; until all run it and the federation works."""
+    sample.upgrade, sample.upgrade_working = _change(
+        lab, "upgrade", tool, sample, meters, workdir, federation, federation.upgraded()
+    )
 
 
 def _s(value: float | None) -> str:
@@ -368,7 +457,8 @@ def _size(
     on_sample: Callable[[list[Sample]], None] | None,
 ) -> list[Sample]:
     samples: list[Sample] = []
-    lab.up(n + 2)  # one spare host: the hospital that is added and removed
+    # one spare host: the hospital that is added and removed; the upgrade's second tag
+    lab.up(n + 2, images=[UPGRADE_IMAGE])
     federation = Federation.on_lab(lab, n)
     plus = Federation.on_lab(lab, n + 1)
     counter = Counter(lab.bridge, [node.ip for node in plus.nodes], options.prefix)

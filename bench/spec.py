@@ -9,7 +9,7 @@ compared end state: the program is deployed with `portal.enabled: false`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from federation import exareme
@@ -25,6 +25,9 @@ NETWORK_GATEWAY = "10.20.30.254"
 KEYSTORE = "exareme-keystore"
 MASTER = "exareme-master"
 EXAREME_IMAGE = "hbpmip/exareme:v5"
+# The upgrade's new image: a second tag the lab registry serves for the Exareme stand-in (the same
+# content, so a host fetches its manifest and no layer; a real upgrade also pulls).
+UPGRADE_IMAGE = "hbpmip/exareme:v6"
 KEYSTORE_IMAGE = "hashicorp/consul:1.15.4"
 # The keystore's arguments are the program's (federation/exareme.py): the other tools are handed
 # the same list (the manual script as shell-quoted words, the playbook as unsafe strings, since a
@@ -71,6 +74,11 @@ def aliases(workers: int) -> list[str]:
 @dataclass(frozen=True)
 class Federation:
     nodes: tuple[Node, ...]
+    exareme_image: str = EXAREME_IMAGE  # the master's and the workers' image
+
+    def upgraded(self, image: str = UPGRADE_IMAGE) -> Federation:
+        """The same federation with the Exareme services on `image`."""
+        return replace(self, exareme_image=image)
 
     @classmethod
     def on_lab(cls, lab: Lab, workers: int) -> Federation:
@@ -115,12 +123,12 @@ class Federation:
         }
         return (
             Service(KEYSTORE, leader, KEYSTORE_IMAGE, args=KEYSTORE_ARGS),
-            Service(MASTER, leader, EXAREME_IMAGE, env=master_env, port=EXAREME_PORT),
+            Service(MASTER, leader, self.exareme_image, env=master_env, port=EXAREME_PORT),
             *(
                 Service(
                     f"exareme-worker-{node.alias}",
                     node,
-                    EXAREME_IMAGE,
+                    self.exareme_image,
                     env={**common, "NODE_NAME": node.alias, **self._raw_env(node)},
                 )
                 for node in self.workers
@@ -141,7 +149,7 @@ class Federation:
         # provider's QueryRegistry): a plain tag would read back pinned and make every later
         # `up` an update. The end state compares the image without its digest.
         config["mip-federation:exareme"] = {
-            "image": lab.image_ref(EXAREME_IMAGE),
+            "image": lab.image_ref(self.exareme_image),
             "keystoreImage": lab.image_ref(KEYSTORE_IMAGE),
             "port": EXAREME_PORT,
         }

@@ -1,5 +1,6 @@
 # shellcheck shell=bash disable=SC2034 # the variables are used by the scripts that source this
-# Shared by deploy.sh, rerun.sh and teardown.sh: the node list and a plain `ssh` per command.
+# Shared by the scripts here (deploy, re-run, add, remove, upgrade, teardown): the node list and
+# a plain `ssh` per command.
 # Environment: NODES_FILE (lines "alias ip hostname role", the manager first), SSH_KEY,
 # KNOWN_HOSTS, KEYSTORE_ARGS_FILE (the keystore's arguments as shell words, parsed again by the
 # remote shell); optional STEP_LOG (a line "step start end" per timed step, epoch seconds).

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.spec import KEYSTORE_ARGS, Federation, Node
+from bench.spec import EXAREME_IMAGE, KEYSTORE_ARGS, UPGRADE_IMAGE, Federation, Node
 from bench.tools.base import Outcome, run_command
 from tests.lab import Lab
 
@@ -68,7 +68,8 @@ class AnsibleTool:
         ]
         # The keystore's arguments as unsafe strings: a go-sockaddr template is not Jinja.
         (workdir / "vars.yml").write_text(
-            "keystore_args:\n"
+            f"exareme_image: {EXAREME_IMAGE}\n"
+            + "keystore_args:\n"
             + "".join(f"  - !unsafe {json.dumps(arg)}\n" for arg in KEYSTORE_ARGS)
         )
         base = self.federation
@@ -91,13 +92,20 @@ class AnsibleTool:
             env["ANSIBLE_FORKS"] = str(self.forks)
         return env
 
-    def _play(self, playbook: str, inventory: str = "inventory.ini", name: str = "") -> Outcome:
+    def _play(
+        self,
+        playbook: str,
+        inventory: str = "inventory.ini",
+        name: str = "",
+        extra: tuple[str, ...] = (),
+    ) -> Outcome:
         argv = [
             ansible_bin("ansible-playbook"),
             "-i",
             str(self.workdir / inventory),
             "-e",
             f"@{self.workdir / 'vars.yml'}",
+            *extra,
             str(PLAYBOOKS / playbook),
         ]
         log = self.workdir / f"{name or playbook}.log"
@@ -134,6 +142,13 @@ class AnsibleTool:
         if self.plus is None:
             return Outcome(ok=False, detail="no spare host for an added hospital")
         outcome = self._play("remove.yml", "inventory-remove.ini")
+        outcome.detail = "" if outcome.ok else outcome.detail
+        return outcome
+
+    def upgrade(self) -> Outcome:
+        """deploy.yml again with the new image: each service task updates its service in turn."""
+        extra = ("-e", f"exareme_image={UPGRADE_IMAGE}")
+        outcome = self._play("deploy.yml", name="upgrade", extra=extra)
         outcome.detail = "" if outcome.ok else outcome.detail
         return outcome
 

@@ -1,5 +1,5 @@
 """What every tool offers the runner: deploy, re-run with no change, add and remove one hospital,
-tear down."""
+upgrade Exareme, tear down."""
 
 from __future__ import annotations
 
@@ -35,6 +35,9 @@ class Tool(Protocol):
 
     def remove(self) -> Outcome:
         """Remove that hospital again: back to the federation `deploy` made."""
+
+    def upgrade(self) -> Outcome:
+        """Move the master and every worker to the lab's second Exareme tag (UPGRADE_IMAGE)."""
 
     def teardown(self) -> Outcome: ...
 

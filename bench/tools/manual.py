@@ -6,7 +6,7 @@ import os
 import shlex
 from pathlib import Path
 
-from bench.spec import KEYSTORE_ARGS, Federation
+from bench.spec import KEYSTORE_ARGS, UPGRADE_IMAGE, Federation
 from bench.tools.base import Outcome, run_command
 from tests.lab import Lab
 
@@ -80,6 +80,9 @@ class ManualTool:
             REMOVE_IP=gone.ip,
             REMOVE_HOST=gone.hostname,
         )
+
+    def upgrade(self) -> Outcome:
+        return self._run("upgrade.sh", NEW_IMAGE=UPGRADE_IMAGE)
 
     def teardown(self) -> Outcome:
         return self._run("teardown.sh")

@@ -55,6 +55,7 @@ class ProgramTool:
         self.label = f"(a) Pulumi program (engine double), {shown}"
         self.config = _config(lab, federation)
         self.plus_config = _config(lab, plus) if plus is not None else None
+        self.upgrade_config = _config(lab, federation.upgraded())
         self.state_file = Path()
         self.docker_ssh: list[str] = []  # the docker provider's ssh command, to stop its master
 
@@ -88,6 +89,10 @@ class ProgramTool:
 
     def remove(self) -> Outcome:
         return self._up(self.config)
+
+    def upgrade(self) -> Outcome:
+        """`up` with exareme.image the new tag: how the program rolls it out is the program's."""
+        return self._up(self.upgrade_config)
 
     def rerun(self) -> Outcome:
         outcome = self.deploy()

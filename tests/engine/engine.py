@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tests.engine.oplog import OpLog
+from tests.engine.oplog import OpLog, step_dependencies
 from tests.engine.paths import apply_replace_on_changes, diff_replaces, process_ignore_changes
 from tests.engine.props import UNKNOWN, annotate_secrets, canonical, normalize, rewrap_outputs
 from tests.engine.providers import PROVIDER_PREFIX, HandlerContext, Registry, ResourceView
@@ -85,6 +85,10 @@ def _topological(resources: list[ResourceState]) -> list[ResourceState]:
     for res in resources:
         visit(res, set())
     return order
+
+
+def _waits_for(reg: Registration) -> list[str]:
+    return step_dependencies(reg.parent, reg.provider, reg.dependencies, reg.property_dependencies)
 
 
 def _describe(exc: BaseException) -> str:
@@ -359,7 +363,7 @@ class Engine:
 
         if plan.op == "same":
             assert old is not None
-            with self.oplog.step(reg.urn, reg.name, reg.type, "same"):
+            with self.oplog.step(reg.urn, reg.name, reg.type, "same", deps=_waits_for(reg)):
                 pass
             entry = self._entry(reg, old.id, wrapped, old.outputs)
             return self._record(entry)
@@ -375,7 +379,7 @@ class Engine:
                 if plan.op == "replace" and dbr and not recreating:
                     assert old is not None
                     self._delete_dependents(old)
-                with self.oplog.step(reg.urn, reg.name, reg.type, plan.op):
+                with self.oplog.step(reg.urn, reg.name, reg.type, plan.op, deps=_waits_for(reg)):
                     if plan.op == "create":
                         resource_id, outputs = handler.create(view)
                     elif plan.op == "update":

@@ -5,13 +5,34 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 OPS = ("create", "update", "replace", "delete", "same", "refresh")
+
+
+def step_dependencies(
+    parent: str,
+    provider: str,
+    dependencies: Iterable[str],
+    property_dependencies: Mapping[str, Iterable[str]],
+) -> list[str]:
+    """The URNs a registration's step waits for, as the Python SDK and the engine wire them:
+    the resources its inputs and `depends_on` name (the SDK sends them already expanded from
+    components to their custom children), its provider (a reference "URN::ID"), and its parent,
+    whose URN resolves only once the parent's own step is done (a component's at once; it has no
+    step, so a reader of the log drops it)."""
+    urns = set(dependencies)
+    for each in property_dependencies.values():
+        urns.update(each)
+    if provider:
+        urns.add(provider.rsplit("::", 1)[0])
+    if parent:
+        urns.add(parent)
+    return sorted(urns)
 
 
 @dataclass
@@ -33,6 +54,7 @@ class Operation:
     duration: float
     reason: str = ""  # e.g. "replaced" for the delete of a replaced resource
     error: str = ""
+    deps: list[str] = field(default_factory=list)  # URNs the step waited for (step_dependencies)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,7 +75,13 @@ class OpLog:
 
     @contextmanager
     def step(
-        self, urn: str, name: str, type_: str, op: str, reason: str = ""
+        self,
+        urn: str,
+        name: str,
+        type_: str,
+        op: str,
+        reason: str = "",
+        deps: Iterable[str] = (),
     ) -> Iterator[StepNote]:
         started = datetime.now(UTC)
         t0 = time.monotonic()
@@ -79,6 +107,7 @@ class OpLog:
                 duration=round(duration, 3),
                 reason=note.reason,
                 error=error,
+                deps=list(deps),
             )
             with self._lock:
                 self.operations.append(record)
