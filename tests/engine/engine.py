@@ -22,7 +22,13 @@ from tests.engine.oplog import OpLog, step_dependencies
 from tests.engine.paths import apply_replace_on_changes, diff_replaces, process_ignore_changes
 from tests.engine.props import UNKNOWN, annotate_secrets, canonical, normalize, rewrap_outputs
 from tests.engine.providers import PROVIDER_PREFIX, HandlerContext, Registry, ResourceView
-from tests.engine.providers.base import Handler, PropertyDiff, ProviderError, plain
+from tests.engine.providers.base import (
+    Handler,
+    InitializationError,
+    PropertyDiff,
+    ProviderError,
+    plain,
+)
 from tests.engine.registration import Registration, ResourceError, SkippedError
 from tests.engine.state import ResourceState, StackState, provider_urn
 
@@ -52,10 +58,14 @@ def plan_step(
     if provider_changed:
         return Plan("replace", replaces=["provider"])
     diff = apply_replace_on_changes(
-        handler.diff(old, inputs, list(reg.ignore_changes)), list(reg.replace_on_changes)
+        handler.diff(old, inputs, list(reg.ignore_changes)),
+        list(reg.replace_on_changes),
+        has_init_errors=bool(old.init_errors),
     )
     if not diff.changes:
-        return Plan("same")
+        # An unchanged resource with init errors gets an empty update, "to attempt to
+        # continue awaiting initialization" (continueStepsFromDiff, hasInitErrors).
+        return Plan("update") if old.init_errors else Plan("same")
     op = "replace" if diff_replaces(diff) else "update"
     return Plan(
         op,
@@ -368,7 +378,9 @@ class Engine:
             entry = self._entry(reg, old.id, wrapped, old.outputs)
             return self._record(entry)
 
-        view = ResourceView(reg.urn, reg.name, reg.type, checked, reg.provider)
+        view = ResourceView(
+            reg.urn, reg.name, reg.type, checked, reg.provider, list(reg.ignore_changes)
+        )
         replaced: ResourceState | None = None
         try:
             with self.slots:
@@ -397,6 +409,21 @@ class Engine:
                             replaced = replace(old, pending_delete=True)
         except SkippedError:
             raise
+        except InitializationError as exc:
+            # The step fails, but the object it made stays in the state with its init errors
+            # (resource.StatusPartialFailure), so the next run updates it.
+            secret_outputs = list(reg.additional_secret_outputs)
+            partial = self._entry(
+                reg,
+                exc.resource_id,
+                wrapped,
+                rewrap_outputs(normalize(exc.outputs), wrapped, secret_outputs),
+            )
+            verb = "updating" if plan.op == "update" else "creating"
+            partial.init_errors = [f"{verb} {reg.urn}: {exc}"]
+            self._record(partial)
+            self._changed()
+            raise self._fail(reg.name, exc) from exc
         except Exception as exc:
             raise self._fail(reg.name, exc) from exc
         wrapped_outputs = rewrap_outputs(

@@ -284,10 +284,18 @@ def diff_replaces(diff: DiffResult) -> bool:
 _TO_REPLACE = {"add": "add-replace", "delete": "delete-replace", "update": "update-replace"}
 
 
-def apply_replace_on_changes(diff: DiffResult, replace_on_changes: list[str]) -> DiffResult:
+# step_generator.go initErrorSpecialKey: the key a replaceOnChanges path can match to replace a
+# resource whose state holds init errors.
+INIT_ERROR_KEY = "#initerror"
+
+
+def apply_replace_on_changes(
+    diff: DiffResult, replace_on_changes: list[str], has_init_errors: bool = False
+) -> DiffResult:
     """step_generator.go applyReplaceOnChanges: a changed path inside a replaceOnChanges path
-    becomes a replace (its detailed diff kind and its top-level key)."""
-    if not diff.changes or not replace_on_changes:
+    becomes a replace (its detailed diff kind and its top-level key); with init errors in the
+    old state, a path containing `#initerror` (e.g. `*`) makes the step a replacement."""
+    if (not diff.changes and not has_init_errors) or not replace_on_changes:
         return diff
     patterns = [parse_path(p) for p in replace_on_changes]
     detailed: dict[str, PropertyDiff] = {}
@@ -307,4 +315,9 @@ def apply_replace_on_changes(diff: DiffResult, replace_on_changes: list[str]) ->
             continue
         if key not in replaces and any(path_contains(p, path) for p in patterns):
             replaces.append(key)
-    return replace(diff, replaces=replaces, detailed_diff=detailed)
+    changes = diff.changes
+    if has_init_errors and any(path_contains(p, [INIT_ERROR_KEY]) for p in patterns):
+        replaces.append(INIT_ERROR_KEY)
+        detailed[INIT_ERROR_KEY] = PropertyDiff("update-replace", input_diff=False)
+        changes = True
+    return replace(diff, changes=changes, replaces=replaces, detailed_diff=detailed)

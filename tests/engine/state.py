@@ -43,6 +43,8 @@ class ResourceState:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
     replace_on_changes: list[str] = field(default_factory=list)
+    # resource.State.InitErrors: why the create or update that left this object failed.
+    init_errors: list[str] = field(default_factory=list)
 
     def depends_on(self) -> set[str]:
         """URNs this resource needs to exist while it exists: dependencies, parent, provider."""

@@ -13,7 +13,7 @@ from tests.engine.providers.base import (
     ResourceView,
 )
 from tests.engine.providers.command import RemoteCommandHandler
-from tests.engine.providers.docker_conn import DockerConnections, DockerTarget
+from tests.engine.providers.docker_conn import DockerConnections
 from tests.engine.providers.docker_resources import (
     ContainerHandler,
     NetworkHandler,
@@ -55,13 +55,6 @@ class Registry:
             "docker:index/secret:Secret": SecretHandler(ctx, self.docker),
         }
         self._provider = PulumiProviderHandler(ctx)
-        ctx.providers.on_configure.append(self._configure)
-
-    def _configure(self, reference: str, inputs: dict[str, Any]) -> None:
-        """A docker provider pings its daemon when configured (see docker_conn)."""
-        parts = reference.split("::")
-        if len(parts) > 2 and parts[2].rsplit("$", 1)[-1] == f"{PROVIDER_PREFIX}docker":
-            self.docker.configure(DockerTarget.from_provider(inputs))
 
     def handler(self, type_: str) -> Handler:
         if type_.startswith(PROVIDER_PREFIX):

@@ -15,6 +15,18 @@ class ProviderError(Exception):
     """A provider operation failed; the message is the provider's own error text."""
 
 
+class InitializationError(ProviderError):
+    """A create or update failed after the object existed (pulumi-terraform-bridge
+    pkg/tfbridge/provider.go `initializationError`: the TF Apply returned a state with an ID and
+    an error). The engine keeps the object, with these outputs and the error as its init error.
+    """
+
+    def __init__(self, message: str, resource_id: str, outputs: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.resource_id = resource_id
+        self.outputs = outputs
+
+
 DIFF_KINDS = ("add", "add-replace", "delete", "delete-replace", "update", "update-replace")
 
 
@@ -49,6 +61,8 @@ class ResourceView:
     type: str
     inputs: dict[str, Any]
     provider: str = ""
+    # The registration's ignoreChanges, as the provider's Update receives them.
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -57,14 +71,10 @@ class ProviderConfigs:
 
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # Called with (reference, inputs) whenever a provider becomes known: Pulumi configures it.
-    on_configure: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
 
     def set(self, reference: str, inputs: dict[str, Any]) -> None:
         with self.lock:
             self.configs[reference] = inputs
-        for listener in self.on_configure:
-            listener(reference, inputs)
 
     def get(self, reference: str) -> dict[str, Any] | None:
         with self.lock:

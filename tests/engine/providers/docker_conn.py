@@ -1,8 +1,8 @@
 """Reaching a Docker daemon the way pulumi-docker does for `ssh://` hosts: a local unix
 socket spawns, for each connection the Docker SDK opens, the ssh command pulumi-docker's
 connhelper runs, and the connections are pooled as the provider's Go client pools them, so ssh
-options, pinning and connection counts are the real ones. Upstream: FIDELITY.md, "Reaching
-Docker".
+options, pinning and connection counts are the real ones. Nothing connects before the first
+create, read, update or delete. Upstream: FIDELITY.md, "Reaching Docker".
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ DEFAULT_HOST = "unix:///var/run/docker.sock"
 API_TIMEOUT = 120
 # Go's http.DefaultMaxIdleConnsPerHost: the Docker client's transport does not change it.
 MAX_IDLE_CONNECTIONS = 2
-CONFIGURE_WAIT = 60.0
 # A connection returned to a full idle pool is closed, as Go's transport does; urllib3 also logs
 # a warning for each, which says nothing useful here.
 logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
@@ -168,7 +167,9 @@ class _HostPoolAdapter(UnixHTTPAdapter):  # type: ignore[misc]  # docker-py is u
 
 
 class _Session:
-    """What the provider holds per configuration: the shared pool and the negotiated version."""
+    """What the provider holds per configuration (ProviderConfig.MakeClient's cached client):
+    the shared pool and the negotiated version. The first operation pings and asks the version
+    (MakeClient's daemon check) before its own request."""
 
     def __init__(self, url: str) -> None:
         self.adapter = _HostPoolAdapter(
@@ -178,9 +179,6 @@ class _Session:
             max_pool_size=MAX_IDLE_CONNECTIONS,
         )
         self.version: str | None = None
-        self.started = False  # configure() began
-        self.configured = threading.Event()
-        self.lock = threading.Lock()  # guards started
         self.version_lock = threading.Lock()
 
     def client(self, url: str) -> docker.APIClient:
@@ -194,6 +192,7 @@ class _Session:
         if self.version is None:
             with self.version_lock:
                 if self.version is None:
+                    api.ping()
                     self.version = str(api._retrieve_server_version())
         api._version = self.version
         return api
@@ -220,31 +219,6 @@ class DockerConnections:
                 session = self._sessions[target] = _Session(url)
             return session
 
-    def configure(self, target: DockerTarget) -> None:
-        """What the provider's configure does: connect and ping, here in the background."""
-        if urlparse(target.host).scheme != "ssh":
-            return
-        url, _ = self.base_url(target)
-        session = self._session(target, url)
-        with session.lock:
-            if session.started:
-                return
-            session.started = True
-
-        def ping() -> None:
-            try:
-                api = session.client(url)
-                try:
-                    api.ping()
-                finally:
-                    session.release(api)
-            except Exception:  # noqa: S110 - the first operation connects again and reports
-                pass
-            finally:
-                session.configured.set()
-
-        threading.Thread(target=ping, daemon=True, name="docker-configure").start()
-
     def base_url(self, target: DockerTarget) -> tuple[str, DialStdioBridge | None]:
         scheme = urlparse(target.host).scheme
         if scheme != "ssh":
@@ -266,8 +240,6 @@ class DockerConnections:
             if session is None:
                 api = docker.APIClient(base_url=url, version="auto", timeout=API_TIMEOUT)
             else:
-                if session.started:
-                    session.configured.wait(CONFIGURE_WAIT)
                 api = session.client(url)
             yield api
         except (docker.errors.DockerException, OSError) as exc:
@@ -292,9 +264,6 @@ class DockerConnections:
             self._bridges.clear()
             self._sessions.clear()
         for session in sessions:
-            # As Pulumi waits for a provider's configure before the run ends.
-            if session.started:
-                session.configured.wait(CONFIGURE_WAIT)
             session.adapter.close()
         for bridge in bridges:
             bridge.close()

@@ -32,6 +32,7 @@ from tests.engine.providers.base import (
     DiffResult,
     Handler,
     HandlerContext,
+    InitializationError,
     PropertyDiff,
     ProviderError,
     ResourceView,
@@ -71,12 +72,15 @@ class DockerHandler(Handler):
 
     def check(self, res: ResourceView, old: ResourceState | None) -> dict[str, Any]:
         """Auto-name, then the TF schema's Defaults where the inputs have no value (the
-        bridge's Check runs MakeTerraformInputs with defaults)."""
+        bridge's Check runs MakeTerraformInputs with defaults), but none that is false, 0 or
+        empty (pulumi-terraform-bridge#2618)."""
         inputs = dict(res.inputs)
         if not inputs.get("name"):
             old_name = plain(old.inputs).get("name") if old else None
             inputs["name"] = old_name or f"{res.name}-{secrets.token_hex(4)[:7]}"
-        tf = tf_schema.apply_defaults(tf_schema.to_tf(inputs, self.schema), self.schema)
+        tf = tf_schema.apply_defaults(
+            tf_schema.to_tf(inputs, self.schema), self.schema, falsy=False
+        )
         return {**inputs, **tf_schema.to_pulumi(tf, self.schema)}
 
     def diff(
@@ -97,6 +101,19 @@ class DockerHandler(Handler):
     def config(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """The TF config (defaults applied) of checked inputs."""
         return tf_schema.apply_defaults(tf_schema.to_tf(inputs, self.schema), self.schema)
+
+    def planned(self, res: ResourceView, old: ResourceState) -> dict[str, Any]:
+        """What an update sends: the TF config merged into the stored state as the SDK's
+        ResourceData reads it in Update (tf_schema.planned_state), ignoreChanges included."""
+        state = tf_schema.to_tf(plain(old.outputs) or {}, self.schema)
+        config = self.config(res.inputs)
+        ignored = bridge.ignore_keys(self.schema, state, config, res.ignore_changes)
+        return tf_schema.planned_state(state, config, self.schema, ignored)
+
+    def unchanged(self, res: ResourceView, old: ResourceState) -> bool:
+        """pulumi-terraform-bridge provider.go Update: a nil TF diff returns the olds without
+        calling the provider (the empty update of a resource with init errors, for one)."""
+        return not self.diff(old, res.inputs, res.ignore_changes).changes
 
     def outputs(self, state: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         """Pulumi outputs: the planned state (config) with what Read set over it."""
@@ -232,8 +249,12 @@ class ServiceHandler(DockerHandler):
         return service_id, self.outputs(docker_read.flatten_service(info), config)
 
     def update(self, res: ResourceView, old: ResourceState) -> dict[str, Any]:
-        """resourceDockerServiceUpdate: the spec from the config, no QueryRegistry."""
-        config = self.config(res.inputs)
+        """resourceDockerServiceUpdate: createServiceSpec(d) from the planned state (so the
+        Optional+Computed values and ignored paths held in the state, such as the platforms
+        Docker added, are sent again), no QueryRegistry."""
+        if self.unchanged(res, old):
+            return dict(plain(old.outputs))
+        config = self.planned(res, old)
         spec = _service_spec(config)
 
         def action(api: docker.APIClient) -> dict[str, Any]:
@@ -411,21 +432,44 @@ class ContainerHandler(DockerHandler):
                 api._url("/containers/create"), params={"name": config["name"]}, json=body
             )
             container_id = api._result(created, json=True)["Id"]
-            for extra in (config.get("networks_advanced") or [])[1:]:
-                api.connect_container_to_network(
-                    container_id, extra["name"], aliases=extra.get("aliases")
-                )
+            # From here on the container exists (d.SetId): a failure leaves the planned state
+            # with the id, which the bridge returns as an initializationError.
+            try:
+                for extra in (config.get("networks_advanced") or [])[1:]:
+                    api.connect_container_to_network(
+                        container_id, extra["name"], aliases=extra.get("aliases")
+                    )
+            except docker.errors.APIError as exc:
+                raise self._partial(
+                    f"Unable to connect to network: {_api_message(exc)}", container_id, config
+                ) from exc
             if config.get("start", True):
-                api.start(container_id)
+                try:
+                    api.start(container_id)
+                except docker.errors.APIError as exc:
+                    raise self._partial(
+                        f"Unable to start container: {_api_message(exc)}", container_id, config
+                    ) from exc
             return dict(api.inspect_container(container_id))
 
         info = self.call(res.provider, action)
         return str(info["Id"]), self.outputs(docker_read.flatten_container(info, config), config)
 
+    def _partial(
+        self, message: str, container_id: str, config: dict[str, Any]
+    ) -> InitializationError:
+        """resourceDockerContainerCreate failed after ContainerCreate: no Read ran, so the state
+        is the planned one (computed values unset) with the id."""
+        return InitializationError(
+            message, container_id, self.outputs({"id": container_id}, config)
+        )
+
     def update(self, res: ResourceView, old: ResourceState) -> dict[str, Any]:
         """resourceDockerContainerUpdate: start when must_run went false -> true; restart,
         max_retry_count and resources through ContainerUpdate. It ends without a Read, so the
         state is the planned one."""
+        if self.unchanged(res, old):
+            return dict(plain(old.outputs))
         config = self.config(res.inputs)
         prior = tf_schema.to_tf(plain(old.outputs) or {}, self.schema)
 

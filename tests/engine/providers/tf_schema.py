@@ -182,19 +182,66 @@ def with_empty_collections(state: dict[str, Any], schema: dict[str, S]) -> dict[
     return out
 
 
-def apply_defaults(value: dict[str, Any], schema: dict[str, S]) -> dict[str, Any]:
+def apply_defaults(
+    value: dict[str, Any], schema: dict[str, S], falsy: bool = True
+) -> dict[str, Any]:
     """TF shape: a block with the schema's Defaults filled in where the config has no value
-    (what the SDK's config reader returns, and what the bridge's Check adds to the inputs)."""
+    (what the SDK's config reader returns). With `falsy=False`, what the bridge's Check adds to
+    the inputs: no default that is false, 0 or "" (pkg/tfbridge/schema.go
+    shouldSuppressTFSchemaDefaultValue, pulumi-terraform-bridge#2618)."""
     out = dict(value)
     for name, sch in schema.items():
         v = out.get(name)
         if v is None:
-            if sch.type in PRIMITIVES and sch.default is not None:
+            kept = falsy or sch.default not in (False, 0, "")
+            if sch.type in PRIMITIVES and sch.default is not None and kept:
                 out[name] = sch.default
             continue
         if is_unknown(v):
             continue
         block = sch.block
         if block is not None and isinstance(v, list):
-            out[name] = [apply_defaults(e, block) if isinstance(e, dict) else e for e in v]
+            out[name] = [apply_defaults(e, block, falsy) if isinstance(e, dict) else e for e in v]
     return out
+
+
+def planned_state(
+    state: dict[str, Any], config: dict[str, Any], schema: dict[str, S], ignored: list[str]
+) -> dict[str, Any]:
+    """TF shape: what an Update's ResourceData reads (the state with the diff applied): the
+    config, except that an Optional+Computed attribute the config leaves out keeps its state
+    value (schemaMap.diff makes no diff for it), and so does an attribute under an ignored
+    flat key (the bridge drops its diff). MaxItems=1 blocks in both are merged field by field.
+    """
+    return _planned(state, config, schema, ignored, "")
+
+
+def _planned(
+    state: dict[str, Any],
+    config: dict[str, Any],
+    schema: dict[str, S],
+    ignored: list[str],
+    prefix: str,
+) -> dict[str, Any]:
+    out = dict(config)
+    for name, sch in schema.items():
+        key = prefix + name
+        old, new = state.get(name), config.get(name)
+        if any(key == ig or key.startswith(ig + ".") for ig in ignored):
+            out[name] = old
+        elif new is None:
+            if sch.computed and old is not None:
+                out[name] = old
+        elif (
+            sch.block is not None
+            and sch.type == LIST
+            and sch.max_items == 1
+            and isinstance(old, list)
+            and len(old) == 1
+            and isinstance(new, list)
+            and len(new) == 1
+            and isinstance(old[0], dict)
+            and isinstance(new[0], dict)
+        ):
+            out[name] = [_planned(old[0], new[0], sch.block, ignored, f"{key}.0.")]
+    return {k: v for k, v in out.items() if v is not None}
