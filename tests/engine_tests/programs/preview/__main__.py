@@ -40,9 +40,12 @@ for name in config.require_object("services"):
                 image=config.require("image"),
                 commands=["/bin/sleep", "3600"],
                 env={"NODE_NAME": name, "PASSWORD": config.require_secret("password")},
-                # With a grace period the provider's delete waits for the containers on its
-                # daemon to go, so the replaced network's name is free when it is created again.
-                stop_grace_period="5s",
+                # With a grace period the provider's delete waits (as long as the period) for the
+                # containers on its daemon to go, so the replaced network's name is free when it
+                # is created again. `sleep` as PID 1 ignores SIGTERM: only SIGKILL stops it
+                # within that wait.
+                stop_signal="SIGKILL",
+                stop_grace_period="20s",
             ),
             networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=network.id)],
         ),
