@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shlex
 import stat
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ import pulumi
 import pulumi_docker as docker
 from pulumi_command import remote
 
-from federation.config.model import FederationConfig, NodeSettings
+from federation.config.model import FederationConfig, NodeSettings, ProxySettings
 from federation.config.validation import ConfigError
 
 # pulumi-command dials a node at most DIAL_ERROR_LIMIT + 1 times, and PER_DIAL_TIMEOUT bounds
@@ -79,11 +80,18 @@ class SshAccess:
     port: int
     private_key: pulumi.Output[str] | None
     private_key_file: str | None
+    # ssh.proxy: the jump host of every node that names none of its own.
+    proxy: ProxySettings | None = None
+    # Whether any node is reached through a jump host (its connection carries a key too).
+    any_proxy: bool = False
 
     @classmethod
     def from_config(cls, config: FederationConfig) -> SshAccess:
         ssh = config.settings.ssh
-        access = cls(ssh.user, ssh.port, config.ssh_private_key, ssh.private_key_file)
+        any_proxy = any(n.jump_host(ssh.proxy) for n in config.settings.nodes)
+        access = cls(
+            ssh.user, ssh.port, config.ssh_private_key, ssh.private_key_file, ssh.proxy, any_proxy
+        )
         if access.uses_agent and not pulumi.runtime.is_dry_run():
             problem = agent_problem(os.environ)
             if problem:
@@ -101,6 +109,20 @@ class SshAccess:
 
     def connection(self, node: NodeSettings) -> remote.ConnectionArgs:
         key: dict[str, Any] = {} if self.private_key is None else {"private_key": self.private_key}
+        jump = node.jump_host(self.proxy)
+        if jump is not None:
+            # connection.go Connection.Dial: the jump host is dialled with its own settings
+            # (its dialErrorLimit and perDialTimeout default to 10 and 15 s, like a node's),
+            # then the node through a direct-tcpip channel from it.
+            key["proxy"] = remote.ProxyConnectionArgs(
+                host=jump.host,
+                port=jump.port,
+                user=jump.user or self.user,
+                host_key=jump.host_key,
+                dial_error_limit=DIAL_ERROR_LIMIT,
+                per_dial_timeout=PER_DIAL_TIMEOUT,
+                **({} if self.private_key is None else {"private_key": self.private_key}),
+            )
         return remote.ConnectionArgs(
             host=node.host,
             port=self.port,
@@ -129,6 +151,8 @@ class SshAccess:
         if not self.key_pending or args.type_ != "command:remote:Command":
             return None
         ignored = [*(args.opts.ignore_changes or []), "connection.privateKey"]
+        if self.any_proxy:
+            ignored.append("connection.proxy.privateKey")
         opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions())
         opts.ignore_changes = ignored
         return pulumi.ResourceTransformationResult(args.props, opts)
@@ -165,18 +189,64 @@ class SshAccess:
             "-o",
             "ServerAliveCountMax=2",
         ]
-        if self.private_key_file:
-            opts += ["-o", "IdentitiesOnly=yes", "-i", self.private_key_file]
+        opts += self._identity()
         if node.host_key:
-            known = node.host if self.port == 22 else f"[{node.host}]:{self.port}"
-            opts += [
-                "-o",
-                "StrictHostKeyChecking=yes",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "GlobalKnownHostsFile=/dev/null",
-                "-o",
-                f"KnownHostsCommand=/bin/echo {known} {node.host_key}",
-            ]
+            opts += _pinned(node.host, self.port, node.host_key)
+        jump = node.jump_host(self.proxy)
+        if jump is not None:
+            opts += ["-o", f"ProxyCommand={self.proxy_command(jump)}"]
         return opts
+
+    def _identity(self) -> list[str]:
+        if self.private_key_file:
+            return ["-o", "IdentitiesOnly=yes", "-i", self.private_key_file]
+        return []
+
+    def proxy_command(self, jump: ProxySettings) -> str:
+        """The ssh that carries the provider's ssh to the node through `jump`, as a
+        ProxyCommand (which ssh hands to /bin/sh after expanding its %-tokens).
+
+        Not ProxyJump: the ssh that ProxyJump starts gets none of the command line's -o
+        options, so it would check the jump host against ~/.ssh/known_hosts instead of the
+        pinned key. Every word is shell-quoted and every % doubled; the values are validated
+        (an address or DNS name, a port number, a user name, a host key) except the key
+        file's path, which the quoting covers."""
+        argv = [
+            "ssh",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            f"ConnectTimeout={PER_DIAL_TIMEOUT}",
+            *self._identity(),
+            *_pinned(jump.host, jump.port, jump.host_key or ""),
+            "-p",
+            str(jump.port),
+            "-l",
+            jump.user or self.user,
+            "-W",
+            "[%h]:%p",
+            "--",
+            jump.host,
+        ]
+        # The %-tokens are ssh's own (the node's validated address and port), quoted as well
+        # because the shell would glob the brackets.
+        return " ".join(
+            "'[%h]:%p'" if word == "[%h]:%p" else shlex.quote(word).replace("%", "%%")
+            for word in argv
+        )
+
+
+def _pinned(host: str, port: int, host_key: str) -> list[str]:
+    """ssh options that trust exactly `host_key` for host:port. The key reaches ssh through
+    KnownHostsCommand (OpenSSH >= 8.5), so no known_hosts file has to exist."""
+    known = host if port == 22 else f"[{host}]:{port}"
+    return [
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        f"KnownHostsCommand=/bin/echo {known} {host_key}",
+    ]

@@ -16,7 +16,9 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidatorFunctionWrapHandler,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -103,6 +105,39 @@ def go_duration(seconds: int) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60}m{seconds % 60}s"
 
 
+def check_host_key(value: str) -> str:
+    """A pinnable SSH host key, normalised to 'TYPE BASE64' (the comment dropped)."""
+    match = HOST_KEY_RE.match(value)
+    if not match:
+        raise ValueError(
+            "must be an SSH public host key 'TYPE BASE64' as in known_hosts or "
+            "/etc/ssh/ssh_host_ed25519_key.pub, e.g. 'ssh-ed25519 AAAAC3Nza...'"
+        )
+    key_type = match.group("type")
+    how = (
+        "pin the host's ed25519 key instead: 'ssh-keyscan -t ed25519 HOST' (drop the "
+        "leading host name), or /etc/ssh/ssh_host_ed25519_key.pub on the host"
+    )
+    if key_type == "ssh-rsa":
+        raise ValueError(
+            "is an ssh-rsa key; pulumi-command would dial it offering only the SHA-1 "
+            f"ssh-rsa signature, which OpenSSH >= 8.8 refuses; {how}"
+        )
+    if key_type not in HOST_KEY_TYPES:
+        raise ValueError(
+            f"has key type {key_type!r}; use one of {', '.join(HOST_KEY_TYPES)}; {how}"
+        )
+    return f"{key_type} {match.group('key')}"
+
+
+def _check_user(value: str) -> str:
+    if not USER_RE.match(value):
+        raise ValueError(
+            "must be a POSIX user name (lowercase letters, digits, _ and -), e.g. mipadmin"
+        )
+    return value
+
+
 def _check_port(value: int) -> int:
     if not 1 <= value <= 65535:
         raise ValueError("must be a port number between 1 and 65535")
@@ -177,19 +212,59 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, frozen=True)
 
 
+class ProxySettings(_Model):
+    """A jump host (bastion) the commands, the docker provider and the doctor reach nodes
+    through. Its host key must be pinned: everything Pulumi sends passes through it."""
+
+    host: str
+    port: Port = 22
+    # None: ssh.user.
+    user: str | None = None
+    host_key: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pinned(cls, data: Any) -> Any:
+        # An absent hostKey is checked as an explicit null, so the error names ...proxy.hostKey.
+        if isinstance(data, dict) and "hostKey" not in data and "host_key" not in data:
+            return {**data, "hostKey": None}
+        return data
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not (is_ip(value) or is_hostname(value)):
+            raise ValueError("must be the jump host's IPv4/IPv6 address or DNS name (RFC 1123)")
+        return value
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return None if value is None else _check_user(value)
+
+    @field_validator("host_key")
+    @classmethod
+    def _host_key(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError(
+                "is required: the jump host's key must be pinned, as every connection to the "
+                "nodes passes through it; add its public host key, e.g. from "
+                "'ssh-keyscan -t ed25519 JUMPHOST' (drop the leading host name)"
+            )
+        return check_host_key(value)
+
+
 class SshSettings(_Model):
     user: str = "root"
     port: Port = 22
     private_key_file: str | None = None
+    # The jump host for every node (a node's own `proxy` overrides it).
+    proxy: ProxySettings | None = None
 
     @field_validator("user")
     @classmethod
     def _user(cls, value: str) -> str:
-        if not USER_RE.match(value):
-            raise ValueError(
-                "must be a POSIX user name (lowercase letters, digits, _ and -), e.g. mipadmin"
-            )
-        return value
+        return _check_user(value)
 
     @field_validator("private_key_file")
     @classmethod
@@ -228,10 +303,26 @@ class NodeSettings(_Model):
     role: Literal["manager", "worker"]
     advertise_addr: str | None = None
     host_key: str | None = None
+    # This node's jump host, instead of ssh.proxy; false: reached directly, without ssh.proxy.
+    proxy: ProxySettings | Literal[False] | None = None
     ldsm: LdsmSettings = Field(default_factory=LdsmSettings)
     # Drained for its server's maintenance: its worker's task stops and the federation answers
     # with the others; false returns it (availability active).
     maintenance: bool = False
+
+    @field_validator("proxy", mode="wrap")
+    @classmethod
+    def _proxy(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # Validated by hand, not as a union: an error names the field inside the jump host, not
+        # every branch of the union.
+        if value is None or value is False:
+            return value
+        if not isinstance(value, dict | ProxySettings):
+            raise ValueError(
+                "must be this node's jump host {host, hostKey, port, user}, or false to reach "
+                "it directly (without ssh.proxy)"
+            )
+        return ProxySettings.model_validate(value)
 
     @field_validator("name")
     @classmethod
@@ -261,29 +352,14 @@ class NodeSettings(_Model):
     @field_validator("host_key")
     @classmethod
     def _host_key(cls, value: str | None) -> str | None:
-        if value is None:
+        return None if value is None else check_host_key(value)
+
+    def jump_host(self, default: ProxySettings | None) -> ProxySettings | None:
+        """The jump host this node is reached through: its own proxy, none when it says
+        false, else `default` (ssh.proxy)."""
+        if self.proxy is False:
             return None
-        match = HOST_KEY_RE.match(value)
-        if not match:
-            raise ValueError(
-                "must be an SSH public host key 'TYPE BASE64' as in known_hosts or "
-                "/etc/ssh/ssh_host_ed25519_key.pub, e.g. 'ssh-ed25519 AAAAC3Nza...'"
-            )
-        key_type = match.group("type")
-        how = (
-            "pin the host's ed25519 key instead: 'ssh-keyscan -t ed25519 HOST' (drop the "
-            "leading host name), or /etc/ssh/ssh_host_ed25519_key.pub on the host"
-        )
-        if key_type == "ssh-rsa":
-            raise ValueError(
-                "is an ssh-rsa key; pulumi-command would dial it offering only the SHA-1 "
-                f"ssh-rsa signature, which OpenSSH >= 8.8 refuses; {how}"
-            )
-        if key_type not in HOST_KEY_TYPES:
-            raise ValueError(
-                f"has key type {key_type!r}; use one of {', '.join(HOST_KEY_TYPES)}; {how}"
-            )
-        return f"{key_type} {match.group('key')}"
+        return self.proxy or default
 
     @property
     def swarm_addr(self) -> str:

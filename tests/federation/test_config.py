@@ -790,3 +790,62 @@ def test_maintenance_must_be_a_boolean():
     raw = valid()
     raw["nodes"][1]["maintenance"] = "soon"
     assert only_problem(raw).startswith("nodes[1].maintenance:")
+
+
+# --- ssh.proxy and nodes[i].proxy: the jump host ----------------------------------------------
+
+JUMP_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIaDrR4cx4ULDw7x3pzPZtQlsbTQbRngPFi+GtSps6td"
+
+
+def test_a_jump_host_applies_to_every_node_unless_one_overrides_it():
+    raw = valid()
+    raw["ssh"] = {"proxy": {"host": "bastion.example.org", "hostKey": f"{JUMP_KEY} root@b"}}
+    raw["nodes"][1]["proxy"] = {
+        "host": "192.0.2.99",
+        "port": 2222,
+        "user": "jump",
+        "hostKey": JUMP_KEY,
+    }
+    raw["nodes"][2]["proxy"] = False
+    settings = validate(raw, "test", {"sshPrivateKey"})
+    default = settings.ssh.proxy
+    assert default is not None and default.host_key == JUMP_KEY  # the comment dropped
+    assert default.port == 22 and default.user is None  # None: ssh.user
+    chuv, hug, bern = settings.nodes
+    assert chuv.jump_host(default) == default
+    assert (hug.jump_host(default).host, hug.jump_host(default).port) == ("192.0.2.99", 2222)
+    assert bern.jump_host(default) is None
+
+
+def test_the_jump_hosts_key_must_be_pinned():
+    raw = valid()
+    raw["ssh"] = {"proxy": {"host": "192.0.2.99"}}
+    message = only_problem(raw)
+    assert message.startswith("ssh.proxy.hostKey: is required: the jump host's key must be pinned")
+    assert "ssh-keyscan -t ed25519 JUMPHOST" in message
+
+
+@pytest.mark.parametrize(
+    ("proxy", "expected"),
+    [
+        ({"host": "bad host", "hostKey": JUMP_KEY}, "nodes[1].proxy.host: must be the jump host's"),
+        (
+            {"host": "192.0.2.99", "hostKey": "ssh-rsa AAAA"},
+            "nodes[1].proxy.hostKey: is an ssh-rsa",
+        ),
+        ({"host": "192.0.2.99", "hostKey": JUMP_KEY, "port": 0}, "nodes[1].proxy.port: must be a"),
+        ({"host": "192.0.2.99", "hostKey": JUMP_KEY, "user": "Root;"}, "nodes[1].proxy.user: must"),
+        ({"host": "192.0.2.99", "hostkey": JUMP_KEY}, "nodes[1].proxy.hostkey: unknown key; did"),
+        (
+            True,
+            "nodes[1].proxy: must be this node's jump host {host, hostKey, port, user}, or false",
+        ),
+        ("192.0.2.99", "nodes[1].proxy: must be this node's jump host"),
+    ],
+)
+def test_a_nodes_jump_host_is_validated(proxy, expected):
+    raw = valid()
+    raw["nodes"][1]["proxy"] = proxy
+    found = problems(raw)
+    assert any(p.startswith(expected) for p in found), found
+    assert len(found) <= 2, found  # the missing hostKey of the unknown-key case

@@ -10,6 +10,7 @@ import base64
 import contextlib
 import errno as errno_codes
 import io
+import ipaddress
 import logging
 import os
 import socket
@@ -18,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import paramiko
 from cryptography.hazmat.primitives import serialization
@@ -91,11 +92,12 @@ class Connection:
     agent_socket_path: str | None = None
     dial_error_limit: int = DIAL_ERROR_LIMIT
     per_dial_timeout: int = PER_DIAL_TIMEOUT
+    # connection.go Connection.Proxy (a ProxyConnection: the same fields, no proxy of its own).
+    proxy: Connection | None = None
 
     @classmethod
     def from_inputs(cls, raw: dict[str, Any]) -> Connection:
-        if raw.get("proxy"):
-            raise SshError("connection.proxy is not supported by the engine double")
+        proxy = raw.get("proxy")
         limit = raw.get("dialErrorLimit")
         timeout = raw.get("perDialTimeout")
         return cls(
@@ -109,6 +111,9 @@ class Connection:
             agent_socket_path=raw.get("agentSocketPath"),
             dial_error_limit=DIAL_ERROR_LIMIT if limit is None else int(limit),
             per_dial_timeout=PER_DIAL_TIMEOUT if timeout is None else int(timeout),
+            proxy=cls.from_inputs({k: v for k, v in proxy.items() if k != "proxy"})
+            if proxy
+            else None,
         )
 
     @property
@@ -293,6 +298,21 @@ class GoTransport(paramiko.Transport):  # type: ignore[misc]  # paramiko is unty
     }
     offered_host_key_algorithms: tuple[str, ...] | None = None
 
+    def _parse_channel_open_failure(self, m: paramiko.Message) -> None:
+        """paramiko's, but the exception keeps the server's message, as x/crypto/ssh's
+        OpenChannelError does (paramiko puts its own text for the reason code there)."""
+        chanid = m.get_int()
+        reason = m.get_int()
+        message = m.get_text()
+        m.get_text()  # language
+        with self.lock:
+            self.saved_exception = paramiko.ChannelException(reason, message)
+            if chanid in self.channel_events:
+                self._channels.delete(chanid)
+                if chanid in self.channel_events:
+                    self.channel_events[chanid].set()
+                    del self.channel_events[chanid]
+
     def _parse_kex_init(self, m: paramiko.Message) -> None:
         start = m.packet.tell()
         peer = self._really_parse_kex_init(m)
@@ -361,6 +381,12 @@ def _dial_once(conn: Connection, config: ClientConfig) -> paramiko.Transport:
     sock = _dial_tcp(conn)
     local, remote = sock.getsockname(), sock.getpeername()
     where = f" {join_host_port(local[0], local[1])}->{join_host_port(remote[0], remote[1])}"
+    return _handshake(sock, config, where)
+
+
+def _handshake(sock: Any, config: ClientConfig, where: str = "") -> paramiko.Transport:
+    """x/crypto/ssh NewClientConn over `sock` (a TCP socket, or a channel from a jump host):
+    version exchange, key exchange, the host key check, authentication."""
     transport = GoTransport(sock)
     try:
         transport.banner_timeout = UNBOUNDED
@@ -464,35 +490,133 @@ def _authenticate(transport: paramiko.Transport, config: ClientConfig) -> None:
         tried.append(name)
 
 
+T = TypeVar("T")
+
+
+def _with_retry(
+    message: str,
+    limit: int,
+    attempt_once: Callable[[], T],
+    on_retry: Callable[[str], None] | None,
+) -> T:
+    """connection.go dialWithRetry + retry.Until."""
+    delay = RETRY_DELAY
+    attempt = 0  # retry.Until's `try`
+    while True:
+        try:
+            return attempt_once()
+        except SshError as exc:
+            dials = attempt + 1
+            if limit > -1 and dials > limit:  # reachedDialingErrorLimit
+                raise SshError(f"after {attempt} failed attempts: {exc}") from None
+            if on_retry:
+                shown = "inf" if limit == -1 else str(limit)
+                on_retry(f"{message} {dials}/{shown} failed: retrying")
+        _sleep(min(delay, RETRY_MAX_DELAY))
+        delay *= RETRY_BACKOFF
+        attempt += 1
+
+
 def dial(
     conn: Connection,
     on_retry: Callable[[str], None] | None = None,
     config: ClientConfig | None = None,
 ) -> paramiko.Transport:
-    """connection.go Connection.Dial + dialWithRetry + retry.Until."""
+    """connection.go Connection.Dial. Through a jump host, close_transport closes both."""
     own_config = config is None
     config = config or ssh_config(conn)
     try:
-        limit = conn.dial_error_limit
-        delay = RETRY_DELAY
-        attempt = 0  # retry.Until's `try`
-        while True:
-            try:
-                return _dial_once(conn, config)
-            except SshError as exc:
-                dials = attempt + 1
-                if limit > -1 and dials > limit:  # reachedDialingErrorLimit
-                    raise SshError(f"after {attempt} failed attempts: {exc}") from None
-                if on_retry:
-                    shown = "inf" if limit == -1 else str(limit)
-                    on_retry(f"Dial {dials}/{shown} failed: retrying")
-            _sleep(min(delay, RETRY_MAX_DELAY))
-            delay *= RETRY_BACKOFF
-            attempt += 1
+        if conn.proxy is None:
+            return _with_retry(
+                "Dial", conn.dial_error_limit, lambda: _dial_once(conn, config), on_retry
+            )
+        return _dial_through_proxy(conn, conn.proxy, config, on_retry)
     except BaseException:
         if own_config:
             config.close()
         raise
+
+
+def _dial_through_proxy(
+    conn: Connection,
+    proxy: Connection,
+    config: ClientConfig,
+    on_retry: Callable[[str], None] | None,
+) -> paramiko.Transport:
+    """connection.go Connection.Dial with a Proxy: the jump host is dialled with its own
+    config and limits ("Dial proxy"), a direct-tcpip channel is opened from it to the node
+    (x/crypto/ssh tcpip.go Client.Dial, "Dial from proxy"), and the node's handshake runs over
+    that channel ("Dial"). Every error is prefixed "proxy: "."""
+    try:
+        proxy_config = ssh_config(proxy)
+    except SshError as exc:
+        raise SshError(f"proxy: {exc}") from None
+    try:
+        bastion = _with_retry(
+            "Dial proxy", proxy.dial_error_limit, lambda: _dial_once(proxy, proxy_config), on_retry
+        )
+    except SshError as exc:
+        raise SshError(f"proxy: {exc}") from None
+    finally:
+        proxy_config.close()
+    try:
+        try:
+            channel = _with_retry(
+                "Dial from proxy",
+                conn.dial_error_limit,
+                lambda: _open_direct_tcpip(bastion, conn),
+                on_retry,
+            )
+        except SshError as exc:
+            raise SshError(f"proxy: {exc}") from None
+        # NewClientConn (client.go) closes the channel when the handshake fails, and every
+        # later attempt writes its version line to that closed channel: io.EOF (channel.go
+        # writePacket, sentClose).
+        failed = threading.Event()
+
+        def handshake() -> paramiko.Transport:
+            if failed.is_set():
+                raise SshError("ssh: handshake failed: EOF")
+            try:
+                return _handshake(channel, config)
+            except SshError:
+                failed.set()
+                raise
+
+        try:
+            transport = _with_retry("Dial", conn.dial_error_limit, handshake, on_retry)
+        except SshError as exc:
+            raise SshError(f"proxy: {exc}") from None
+        transport.go_bastion = bastion
+        return transport
+    except BaseException:
+        bastion.close()
+        raise
+
+
+ZERO_ADDR = str(ipaddress.IPv4Address(0))  # net.IPv4zero, the originator Go's Dial names
+
+
+def _open_direct_tcpip(bastion: paramiko.Transport, conn: Connection) -> paramiko.Channel:
+    """x/crypto/ssh tcpip.go Client.Dial("tcp", endpoint): a direct-tcpip channel from
+    0.0.0.0:0; a refusal is an OpenChannelError (connection.go: "ssh: rejected: REASON (MSG)")."""
+    try:
+        return bastion.open_channel(
+            "direct-tcpip", (conn.host, conn.port), (ZERO_ADDR, 0), timeout=UNBOUNDED
+        )
+    except paramiko.ChannelException as exc:
+        reason = OPEN_FAILURE_REASONS.get(exc.code, f"unknown reason {exc.code}")
+        raise SshError(f"ssh: rejected: {reason} ({exc.text})") from None
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        raise SshError(_handshake_error(exc)) from None
+
+
+def close_transport(transport: paramiko.Transport) -> None:
+    """Close a dialled connection, and the jump host's under it."""
+    transport.close()
+    bastion = getattr(transport, "go_bastion", None)
+    if bastion is not None:
+        bastion.close()
 
 
 def _set_env(channel: paramiko.Channel, name: str, value: str) -> None:
@@ -595,7 +719,7 @@ def run(
                 diag,
             )
         finally:
-            transport.close()
+            close_transport(transport)
     finally:
         config.close()
 
