@@ -36,7 +36,15 @@ class Portal(pulumi.ComponentResource):
             ports=[docker.ContainerPortArgs(internal=PORTAL_INTERNAL_PORT, external=settings.port)],
             restart="unless-stopped",
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=[args.exareme]
+                parent=self,
+                provider=args.provider,
+                depends_on=[args.exareme],
+                # A container created whose start failed (its port taken) is kept in the state
+                # with init errors, and the next `up` would only run an empty update that starts
+                # nothing. Replacing on any change replaces it instead (the engine's
+                # `#initerror` replace key); its fixed name needs the old one gone first.
+                replace_on_changes=["*"],
+                delete_before_replace=True,
             ),
         )
         self.register_outputs({})
