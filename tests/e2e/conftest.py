@@ -41,13 +41,17 @@ class Federation:
         document = self.lab.stack_config(names, managers=managers, encrypted=encrypted)
         return {k.split(":", 1)[1]: v for k, v in document["config"].items()}
 
-    def deploy(self, config: dict[str, Any], secrets: dict[str, Any] | None = None) -> DeployResult:
+    def deploy(
+        self, config: dict[str, Any], secrets: dict[str, Any] | None = None, refresh: bool = False
+    ) -> DeployResult:
+        """`pulumi up` (`refresh`: `pulumi up --refresh`)."""
         return deploy(
             ROOT,
             self.stack,
             *self._engine_config(config, secrets),
             state_file=self.state_file,
             timeout=600,
+            refresh=refresh,
         )
 
     @staticmethod
