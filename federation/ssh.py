@@ -121,7 +121,7 @@ class SshAccess:
                 host_key=jump.host_key,
                 dial_error_limit=DIAL_ERROR_LIMIT,
                 per_dial_timeout=PER_DIAL_TIMEOUT,
-                **({} if self.private_key is None else {"private_key": self.private_key}),
+                **key,
             )
         return remote.ConnectionArgs(
             host=node.host,
@@ -236,10 +236,15 @@ class SshAccess:
         )
 
 
+def known_hosts_name(host: str, port: int) -> str:
+    """How known_hosts (and paramiko's host keys) name host:port: bare on port 22."""
+    return host if port == 22 else f"[{host}]:{port}"
+
+
 def _pinned(host: str, port: int, host_key: str) -> list[str]:
     """ssh options that trust exactly `host_key` for host:port. The key reaches ssh through
     KnownHostsCommand (OpenSSH >= 8.5), so no known_hosts file has to exist."""
-    known = host if port == 22 else f"[{host}]:{port}"
+    known = known_hosts_name(host, port)
     return [
         "-o",
         "StrictHostKeyChecking=yes",

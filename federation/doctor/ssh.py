@@ -11,7 +11,7 @@ from typing import Any
 import paramiko
 
 from federation.config.model import NodeSettings, SshSettings
-from federation.ssh import host_port
+from federation.ssh import host_port, known_hosts_name
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -143,7 +143,7 @@ def _login(
             key = paramiko.PKey.from_type_string(kind, base64.b64decode(data))
         except (paramiko.SSHException, ValueError) as error:
             raise SshError(where, f"cannot use the pinned host key: {error}") from None
-        client.get_host_keys().add(host if port == 22 else f"[{host}]:{port}", kind, key)
+        client.get_host_keys().add(known_hosts_name(host, port), kind, key)
     else:
         client.load_system_host_keys()
     client.set_missing_host_key_policy(_UnknownHostKey(pinned_field))
