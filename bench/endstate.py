@@ -45,6 +45,7 @@ def _service_state(spec: dict[str, Any], network_names: dict[str, str]) -> dict[
     return {
         "image": str(container.get("Image", "")).split("@", 1)[0],
         "args": list(container.get("Args") or []),
+        "command": list(container.get("Command") or []),
         "env": env,
         "constraints": sorted(
             c.replace(" ", "") for c in (task.get("Placement") or {}).get("Constraints") or []
@@ -119,6 +120,7 @@ def expected(federation: Federation) -> dict[str, Any]:
         services[s.name] = {
             "image": s.image,
             "args": list(s.args),
+            "command": list(s.command),
             "env": dict(s.env),
             "constraints": sorted(c.replace(" ", "") for c in s.constraints),
             "restart": {
@@ -141,7 +143,7 @@ def expected(federation: Federation) -> dict[str, Any]:
         "network": {
             "driver": "overlay",
             "scope": "swarm",
-            "attachable": True,
+            "attachable": not federation.trust_boundary,
             "encrypted": False,
             "subnet": NETWORK_SUBNET,
             "gateway": NETWORK_GATEWAY,

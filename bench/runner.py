@@ -241,6 +241,7 @@ def measure(
     sample.working_definition = endstate.definition()
     sample.cpu_method = meters.operator.method if meters else ""
     log(f"N={n} run {run}: {tool.label} (load {sample.load:.1f})")
+    shape = _as_deployed(tool, federation)
     started = time.monotonic()
     wall = time.time()
     try:
@@ -262,7 +263,7 @@ def measure(
             ]
         elif outcome.steps and tool.key == "manual":
             sample.floor = from_steps(outcome.steps)
-        when, problems = _until_working(lab, federation, "deploy", sample, meters, workdir)
+        when, problems = _until_working(lab, shape(federation), "deploy", sample, meters, workdir)
         sample.same_end_state = not problems
         if problems:
             sample.problems.append("end state differs: " + "; ".join(problems[:10]))
@@ -277,14 +278,14 @@ def measure(
         rerun, outcome = _timed("rerun", tool, sample, meters)
         sample.rerun = rerun if outcome.ok else None
         still = endstate.differences(
-            endstate.observe(lab, federation), endstate.expected(federation)
+            endstate.observe(lab, federation), endstate.expected(shape(federation))
         )
         if still:
             sample.problems.append("after the re-run: " + "; ".join(still[:10]))
             return sample
-        _add_and_remove(lab, federation, plus, tool, sample, meters, workdir)
+        _add_and_remove(lab, shape(federation), shape(plus), tool, sample, meters, workdir)
         if not sample.problems:
-            _upgrade(lab, federation, tool, sample, meters, workdir)
+            _upgrade(lab, shape(federation), tool, sample, meters, workdir)
         teardown, outcome = _timed("teardown", tool, sample, meters)
         left = endstate.torn_down(lab, plus)
         sample.teardown = teardown if outcome.ok and not left else None
@@ -306,6 +307,13 @@ def measure(
             + (f" PROBLEMS: {sample.problems}" if sample.problems else "")
         )
     return sample
+
+
+def _as_deployed(tool: Tool, first: Federation) -> Callable[[Federation], Federation]:
+    """What `tool` runs for a federation, once `first` was its first deploy (bench/spec.py)."""
+    if tool.trust_boundary:
+        return lambda federation: federation.as_the_program_deploys(first)
+    return lambda federation: federation
 
 
 def _change(

@@ -5,6 +5,12 @@ lab stack's settings, so the Ansible playbook and the manual script are handed e
 names, images, environment, constraints, ports and restart policy, and the end-state check knows
 what to expect on the hosts. The portal (a container outside the swarm) is not part of the
 compared end state: the program is deployed with `portal.enabled: false`.
+
+The program deploys it with the trust boundary the 2018 tools lack (`Federation.as_the_program
+_deploys`): each LDSM password a swarm secret read by the task's start command instead of
+RAWPASSWORD in the service's env, a network that is not attachable, and the master's
+EXA_WORKERS_WAIT set at the first bootstrap and left alone by an add or a remove. The end-state
+check expects each tool's own shape; everything else is the same for every tool.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     args: tuple[str, ...] = ()
     port: int | None = None
+    command: tuple[str, ...] = ()
 
     @property
     def constraints(self) -> tuple[str, ...]:
@@ -75,6 +82,15 @@ def aliases(workers: int) -> list[str]:
 class Federation:
     nodes: tuple[Node, ...]
     exareme_image: str = EXAREME_IMAGE  # the master's and the workers' image
+    # The program's trust boundary: passwords as swarm secrets, a network not attachable.
+    trust_boundary: bool = False
+    # EXA_WORKERS_WAIT when it is not the current number of workers (the program's, after an
+    # add or a remove: the count of its first bootstrap).
+    bootstrap_workers: int | None = None
+
+    def as_the_program_deploys(self, first: Federation) -> Federation:
+        """What the program runs for this federation once `first` was its first deploy."""
+        return replace(self, trust_boundary=True, bootstrap_workers=len(first.workers))
 
     def upgraded(self, image: str = UPGRADE_IMAGE) -> Federation:
         """The same federation with the Exareme services on `image`."""
@@ -99,9 +115,10 @@ class Federation:
         return self.nodes[1:]
 
     def _raw_env(self, node: Node) -> dict[str, str]:
+        password = {} if self.trust_boundary else {"RAWPASSWORD": ldsm_password(node.alias)}
         return {
             "RAWUSERNAME": "ldsm",
-            "RAWPASSWORD": ldsm_password(node.alias),
+            **password,
             "RAWHOST": node.ip,
             "RAWPORT": "31555",
             "RAWDB": "ldsm",
@@ -111,6 +128,12 @@ class Federation:
         }
 
     @property
+    def _exareme_command(self) -> tuple[str, ...]:
+        """The program's start command reads the password's secret; the 2018 tools keep the
+        image's own."""
+        return tuple(exareme.START_COMMAND) if self.trust_boundary else ()
+
+    @property
     def services(self) -> tuple[Service, ...]:
         common = {"CONSULURL": f"{KEYSTORE}:8500", "MODE": "global"}
         leader = self.leader
@@ -118,18 +141,28 @@ class Federation:
             **common,
             "MASTER_FLAG": "master",
             "NODE_NAME": leader.alias,
-            "EXA_WORKERS_WAIT": str(len(self.workers)),
+            "EXA_WORKERS_WAIT": str(
+                len(self.workers) if self.bootstrap_workers is None else self.bootstrap_workers
+            ),
             **self._raw_env(leader),
         }
         return (
             Service(KEYSTORE, leader, KEYSTORE_IMAGE, args=KEYSTORE_ARGS),
-            Service(MASTER, leader, self.exareme_image, env=master_env, port=EXAREME_PORT),
+            Service(
+                MASTER,
+                leader,
+                self.exareme_image,
+                env=master_env,
+                port=EXAREME_PORT,
+                command=self._exareme_command,
+            ),
             *(
                 Service(
                     f"exareme-worker-{node.alias}",
                     node,
                     self.exareme_image,
                     env={**common, "NODE_NAME": node.alias, **self._raw_env(node)},
+                    command=self._exareme_command,
                 )
                 for node in self.workers
             ),
@@ -148,7 +181,9 @@ class Federation:
         # Pinned to the lab registry's digests, as Docker pins them at service create (the
         # provider's QueryRegistry): a plain tag would read back pinned and make every later
         # `up` an update. The end state compares the image without its digest.
+        # The lab's allowFrom stays: the bench's poller asks the master from the lab's bridge.
         config["mip-federation:exareme"] = {
+            **config.get("mip-federation:exareme", {}),
             "image": lab.image_ref(self.exareme_image),
             "keystoreImage": lab.image_ref(KEYSTORE_IMAGE),
             "port": EXAREME_PORT,

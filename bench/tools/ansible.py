@@ -34,6 +34,8 @@ def ansible_bin(name: str) -> str:
 
 
 class AnsibleTool:
+    trust_boundary = False
+
     def __init__(
         self, lab: Lab, federation: Federation, forks: int | None, plus: Federation | None = None
     ) -> None:

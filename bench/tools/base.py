@@ -22,6 +22,8 @@ class Outcome:
 class Tool(Protocol):
     key: str  # column key: program, ansible, ansible-forks, manual
     label: str  # how the report names it
+    # Whether it deploys the program's trust boundary (bench/spec.py), which the end state shows.
+    trust_boundary: bool
 
     def prepare(self, workdir: Path) -> None:
         """Untimed set-up before a deploy on a fresh lab (files, stale state)."""

@@ -21,6 +21,7 @@ def _nodes_file(path: Path, federation: Federation) -> Path:
 class ManualTool:
     key = "manual"
     label = "(c) 2018 manual procedure, serial ssh"
+    trust_boundary = False
 
     def __init__(self, lab: Lab, federation: Federation, plus: Federation | None = None) -> None:
         self.lab = lab

@@ -37,6 +37,8 @@ class ProgramTool:
     """`unbounded`: --parallel 2147483647; `parallel`: that; else the CLI's default, 4 x CPUs
     (PULUMI_PARALLEL). `parallel=1` is the projection's calibration: every step alone."""
 
+    trust_boundary = True
+
     def __init__(
         self,
         lab: Lab,
