@@ -3,6 +3,7 @@ mount, UTS and pid namespaces, a real sshd and a real dockerd, driven from the r
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -426,6 +427,13 @@ class Lab:
 
     def link_up(self, index: int) -> None:
         net.set_link(self._host(index).veth, up=True)
+
+    def ssh_only_from(self, index: int, bastion: int) -> None:
+        """Make host `index` reachable over SSH only from host `bastion` (its jump host): the
+        root namespace and the other hosts get a reset on port 22. Undone by `reset`."""
+        source = self._host(bastion).ip
+        for rule in net.ssh_only_from(source):
+            self.run(index, shlex.join(["iptables", "-w", "-A", *rule]))
 
     def stop_dockerd(self, index: int) -> None:
         """Stop dockerd (SIGTERM) and wait until it has exited."""

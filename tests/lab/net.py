@@ -79,6 +79,17 @@ def forward_rules(bridge: str) -> list[list[str]]:
     ]
 
 
+def ssh_only_from(source: str) -> list[list[str]]:
+    """INPUT rules (to append, in order) for a host whose sshd takes connections only from
+    `source`, e.g. a bastion's address: any other dial to port 22 is reset at once. No other
+    port is touched, so the swarm's ports stay open."""
+    ssh = ["INPUT", "-p", "tcp", "--dport", "22"]
+    return [
+        [*ssh, "-s", source, "-j", "ACCEPT"],
+        [*ssh, "-j", "REJECT", "--reject-with", "tcp-reset"],
+    ]
+
+
 def insert_rule(rule: list[str]) -> None:
     subprocess.run(["iptables", "-w", "-I", *rule], check=True, capture_output=True)
 
