@@ -10,14 +10,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
 from federation.config.model import StackSettings
+from federation.doctor.certificates import CERT_WARN_DAYS, certificate_rows
 from federation.doctor.compare import compare, ordered_nodes, probe_rows
 from federation.doctor.hosts import (
     ask_host,
     is_manager,
+    read_certificate,
     read_firewall,
     read_live,
     read_portal,
@@ -36,6 +39,8 @@ R = TypeVar("R")
 MAX_PARALLEL = 32
 # Seconds each node's data-plane probe retries (--probe-timeout).
 PROBE_DEADLINE = 20
+# The largest --cert-warn-days: the 20 years of the swarm's root CA (swarm.certExpiry's bound).
+MAX_WARN_DAYS = 7300
 
 
 def _parallel(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
@@ -47,11 +52,15 @@ def _parallel(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
 
 
 def diagnose(
-    settings: StackSettings, access: Access, probe_deadline: int | None = None
+    settings: StackSettings,
+    access: Access,
+    probe_deadline: int | None = None,
+    cert_warn_days: int = CERT_WARN_DAYS,
 ) -> list[Row]:
     """Read the federation (read-only) and compare it with the settings: one SSH connection per
-    node, opened in parallel; the control manager's view of the swarm, and every node's own.
-    With `probe_deadline`, also the data-plane probe over the same connections (see
+    node, opened in parallel; the control manager's view of the swarm, every node's own, and
+    every node's certificate (a warning below `cert_warn_days` days left). With
+    `probe_deadline`, also the data-plane probe over the same connections (see
     federation.probe): a container on the overlay per node, removed after at most that long."""
     nodes = ordered_nodes(settings)
     control = nodes[0]
@@ -84,9 +93,31 @@ def diagnose(
             if isinstance(report, HostReport)
         }
         rows = compare(settings, live, reports)
-        if probe_deadline is not None and is_manager(live.swarm):
+        if not is_manager(live.swarm):
+            return rows
+        rows += _certificates(settings, connections, opened, cert_warn_days)
+        if probe_deadline is not None:
             rows += _probe(settings, connections, opened, probe_deadline)
         return rows
+
+
+def _certificates(
+    settings: StackSettings,
+    connections: list[Connection],
+    opened: list[SshError | None],
+    warn_days: int,
+) -> list[Row]:
+    """Every reachable node's certificate, read at once."""
+    reachable = [c for c, failure in zip(connections, opened, strict=True) if failure is None]
+
+    def read(connection: Connection) -> str:
+        try:
+            return read_certificate(connection)
+        except SshError as error:
+            return f"unread {error.reason}"
+
+    printed = dict(zip((c.node.name for c in reachable), _parallel(read, reachable), strict=True))
+    return certificate_rows(settings, printed, datetime.now(timezone.utc), warn_days)
 
 
 def _with_portal(live: Live, leader: Connection, failure: SshError | None) -> Live:
@@ -150,7 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m federation.doctor",
         description="Compare the live federation swarm with a stack's configuration (read-only).",
-        epilog="Exit status: 0 in sync, 1 drift, 2 error.",
+        epilog="Exit status: 0 in sync, 1 drift or a warning, 2 error.",
     )
     parser.add_argument("stack", help="stack name: reads Pulumi.STACK.yaml")
     parser.add_argument(
@@ -176,6 +207,13 @@ def _parser() -> argparse.ArgumentParser:
         default=PROBE_DEADLINE,
         help=f"seconds a node's probe retries (default {PROBE_DEADLINE})",
     )
+    parser.add_argument(
+        "--cert-warn-days",
+        type=int,
+        default=CERT_WARN_DAYS,
+        help="warn when a node's swarm certificate has fewer days left than this "
+        f"(default {CERT_WARN_DAYS})",
+    )
     return parser
 
 
@@ -185,9 +223,11 @@ def report(
     key: str | None,
     timeout: float = DEFAULT_TIMEOUT,
     probe_deadline: int | None = None,
+    cert_warn_days: int = CERT_WARN_DAYS,
 ) -> tuple[str, list[Row]]:
     """The short stack name and the report rows; DoctorError when no report can be made.
-    `probe_deadline` (seconds): also run the data-plane probe."""
+    `probe_deadline` (seconds): also run the data-plane probe; `cert_warn_days`: warn below so
+    many days left on a node's certificate."""
     short = stack.rpartition("/")[2]
     if not STACK_NAME_RE.match(short):
         raise DoctorError(f"{stack!r} is not a stack name")
@@ -195,19 +235,25 @@ def report(
         raise DoctorError(f"--timeout {timeout}: give seconds between 0 and 300")
     if probe_deadline is not None and not 1 <= probe_deadline <= 600:
         raise DoctorError(f"--probe-timeout {probe_deadline}: give seconds between 1 and 600")
+    if not 1 <= cert_warn_days <= MAX_WARN_DAYS:
+        raise DoctorError(
+            f"--cert-warn-days {cert_warn_days}: give whole days between 1 and {MAX_WARN_DAYS}"
+        )
     if key is not None and not os.path.isfile(os.path.expanduser(key)):
         raise DoctorError(f"--key {key}: no such file")
     settings = read_stack(stack_file or Path(f"Pulumi.{short}.yaml"), short, key)
     key_file = key or settings.ssh.private_key_file
     access = Access(settings.ssh, os.path.expanduser(key_file) if key_file else None, timeout)
-    return short, diagnose(settings, access, probe_deadline)
+    return short, diagnose(settings, access, probe_deadline, cert_warn_days)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         deadline = args.probe_timeout if args.probe else None
-        stack, rows = report(args.stack, args.stack_file, args.key, args.timeout, deadline)
+        stack, rows = report(
+            args.stack, args.stack_file, args.key, args.timeout, deadline, args.cert_warn_days
+        )
     except DoctorError as error:
         if args.json:
             print(json.dumps(error_document(args.stack, str(error))))

@@ -12,6 +12,7 @@ from federation.doctor.ssh import Connection, SshError
 from federation.firewall import check_script
 from federation.portal import PORTAL_CONTAINER
 from federation.probe import Verdict, parse_verdict, probe_script, verdict_script
+from federation.scripts import render
 
 
 def _inspect_all(list_command: str, inspect_command: str) -> str:
@@ -110,6 +111,19 @@ def ask_host(connection: Connection, user: str) -> HostReport:
     if not isinstance(swarm, dict):
         return HostReport("host: unexpected `docker info` output")
     return HostReport.from_swarm(swarm)
+
+
+# node_certificate.sh: the node's swarm certificate (public), read where swarmkit keeps it.
+CERTIFICATE_COMMAND = render("node_certificate")
+
+
+def read_certificate(connection: Connection) -> str:
+    """node_certificate.sh's output on this node: the PEM, `absent FILE` or `unread REASON`."""
+    result = connection.run(CERTIFICATE_COMMAND, what="node_certificate.sh")
+    if result.code != 0:
+        reason = (result.stderr.strip() or f"exit {result.code}")[:300]
+        return f"unread node_certificate.sh failed: {reason}"
+    return result.stdout
 
 
 def unreachable(error: SshError) -> HostReport:

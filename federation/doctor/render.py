@@ -13,15 +13,25 @@ VERDICTS = {0: "IN SYNC", 1: "DRIFT", 2: "ERROR"}
 
 
 def exit_status(rows: Sequence[Row]) -> int:
+    """2 on an error, 1 on drift or a warning (so that a cron job sees an expiry coming)."""
     statuses = {r.status for r in rows}
-    return 2 if "ERROR" in statuses else 1 if "DRIFT" in statuses else 0
+    return 2 if "ERROR" in statuses else 1 if statuses & {"DRIFT", "WARN"} else 0
+
+
+def verdict(rows: Sequence[Row]) -> str:
+    """The report's word: the exit status's, WARN when only warnings make it 1."""
+    statuses = {r.status for r in rows}
+    return (
+        "WARN" if statuses <= {"OK", "WARN"} and "WARN" in statuses else VERDICTS[exit_status(rows)]
+    )
 
 
 def summary(stack: str, rows: Sequence[Row]) -> str:
-    counts = {s: sum(r.status == s for r in rows) for s in ("OK", "DRIFT", "ERROR")}
-    verdict = VERDICTS[exit_status(rows)]
+    """The counts; warnings only when there are some."""
+    counts = {s: sum(r.status == s for r in rows) for s in ("OK", "WARN", "DRIFT", "ERROR")}
+    warnings = f"{counts['WARN']} warn, " if counts["WARN"] else ""
     return (
-        f"stack {stack}: {verdict}: {len(rows)} checks, {counts['OK']} OK, "
+        f"stack {stack}: {verdict(rows)}: {len(rows)} checks, {counts['OK']} OK, {warnings}"
         f"{counts['DRIFT']} drift, {counts['ERROR']} error"
     )
 
@@ -46,7 +56,7 @@ def document(stack: str, rows: Sequence[Row]) -> dict[str, Any]:
     """The `--json` report."""
     return {
         "stack": stack,
-        "status": VERDICTS[exit_status(rows)],
+        "status": verdict(rows),
         "summary": summary(stack, rows),
         "rows": [asdict(r) for r in rows],
     }

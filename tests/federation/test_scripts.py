@@ -40,6 +40,7 @@ def test_every_script_is_strict():
         "join",
         "join_tokens",
         "leave",
+        "node_certificate",
         "node_remove",
         "node_set",
         "probe",

@@ -4,7 +4,13 @@ container inspect` and task inspect print it, for the NODES federation."""
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from federation import doctor
 from federation.config.model import StackSettings
@@ -141,3 +147,29 @@ def member(alias: str, **over: Any) -> HostReport:
 
 def drift(live: Live, **reports: HostReport) -> list[Row]:
     return [r for r in doctor.compare(settings(), live, reports) if r.status != "OK"]
+
+
+def certificate_pem(not_after: datetime, intermediate: bool = False) -> str:
+    """A PEM certificate (self-signed, as swarm-node.crt holds one, CN the node id) valid until
+    `not_after`; with `intermediate`, followed by a second one valid a year longer."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "id-chuv")])
+
+    def one(until: datetime) -> str:
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(until - timedelta(days=400))
+            .not_valid_after(until)
+            .sign(key, hashes.SHA256())
+        )
+        return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+    return one(not_after) + (one(not_after + timedelta(days=365)) if intermediate else "")
+
+
+def valid_pem(days: int = 90) -> str:
+    return certificate_pem(datetime.now(UTC) + timedelta(days=days))

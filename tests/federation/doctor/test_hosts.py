@@ -13,7 +13,7 @@ import pytest
 from federation import doctor
 from federation.doctor import Access, DoctorError, HostReport, Result, SshError, cli, hosts
 from federation.firewall import expected_rules
-from tests.federation.doctor.canned import NODES, in_sync, settings
+from tests.federation.doctor.canned import NODES, in_sync, settings, valid_pem
 
 
 class FakeConnection:
@@ -111,6 +111,9 @@ class FakeHosts:
         self.verdict_input = ""
         # firewall_check.sh's lines on the leader: in place, by default.
         self.firewall = expected_rules(9090, [])
+        # node_certificate.sh's output per node: 90 days left, by default.
+        self.certificates: dict[str, str] = {}
+        self.pem = valid_pem()
 
     def connection(self, node, access):
         fake = self
@@ -137,6 +140,8 @@ class FakeHosts:
                 if command.startswith("CHAIN="):  # firewall_check.sh, on the leader only
                     assert node.name == fake.leader
                     return Result(0, "".join(f"{line}\n" for line in fake.firewall), "")
+                if command == doctor.CERTIFICATE_COMMAND:
+                    return Result(0, fake.certificates.get(node.name, fake.pem), "")
                 if command == doctor.PORTAL_COMMAND:  # asked of the leader's engine only
                     assert node.name == fake.leader
                     return ok(fake.live.portal)
@@ -172,7 +177,14 @@ def test_every_node_is_asked_itself_once_in_parallel_over_one_connection_each(mo
         ("swarm", "lille", "active in another swarm (other managers) as node id-lille"),
     ]
     assert sorted(fake.opened) == sorted(fake.closed) == ["chuv", "hug", "lille"]
-    assert fake.commands["hug"] == fake.commands["lille"] == [doctor.SWARM_COMMAND]
+    assert (
+        fake.commands["hug"]
+        == fake.commands["lille"]
+        == [
+            doctor.SWARM_COMMAND,
+            doctor.CERTIFICATE_COMMAND,
+        ]
+    )
 
 
 def test_unreachable_nodes_are_reported_per_node_within_one_timeout(monkeypatch):
@@ -245,7 +257,8 @@ def test_probe_runs_on_every_node_over_its_connection_and_the_verdict_on_the_lea
     # the verdict got both lines; one connection per node served every command
     assert fake.probe_lines["hug"] in fake.verdict_input
     assert sorted(fake.opened) == ["chuv", "hug", "lille"]
-    assert [c[:5] for c in fake.commands["hug"]] == ["docke", "NODE="]
+    assert fake.commands["hug"][:2] == [doctor.SWARM_COMMAND, doctor.CERTIFICATE_COMMAND]
+    assert [c[:5] for c in fake.commands["hug"][2:]] == ["NODE="]
 
 
 MANAGERS = ["chuv", "hug", "lille"]
@@ -282,3 +295,19 @@ def test_an_unreachable_leader_leaves_the_portal_unknown_not_missing(monkeypatch
     (portal_row,) = [r for r in rows if r.check == "portal"]
     assert portal_row.expected == "running" and portal_row.status == "DRIFT"
     assert portal_row.actual == ("unknown: chuv (192.0.2.10:22): unreachable over SSH (timed out)")
+
+
+def test_every_reachable_node_reports_its_certificate_against_the_threshold(monkeypatch):
+    fake = FakeHosts(in_sync(), {"lille": {"LocalNodeState": "active"}}, down={"198.51.100.21"})
+    fake.certificates = {"lille": valid_pem(days=10)}
+    monkeypatch.setattr(cli, "Connection", fake.connection)
+    stack = settings()
+    rows = doctor.diagnose(stack, Access(stack.ssh, None))
+    certs = [
+        (r.subject, r.actual.split(", ")[-1], r.status) for r in rows if r.check == "certificate"
+    ]
+    # hug is unreachable: its node and swarm rows say so, it has no certificate row
+    assert certs == [("chuv", "89 days left", "OK"), ("lille", "9 days left", "WARN")]
+    assert doctor.CERTIFICATE_COMMAND in fake.commands["chuv"]
+    rows = doctor.diagnose(stack, Access(stack.ssh, None), cert_warn_days=90)
+    assert [r.status for r in rows if r.check == "certificate"] == ["WARN", "WARN"]
