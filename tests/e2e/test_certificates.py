@@ -4,10 +4,14 @@ certificate from it and the configured lifetime) and network.mtu on the overlay.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from cryptography import x509
 
+from federation import doctor
 from tests.e2e.conftest import Federation, sh, swarm_nodes
 
 pytestmark = pytest.mark.lab
@@ -24,7 +28,17 @@ def trust_root(federation: Federation) -> str:
     return sh(federation.lab, 1, "docker info --format '{{.Swarm.Cluster.TLSInfo.TrustRoot}}'")
 
 
-def test_ca_rotation_keeps_every_node_ready_with_the_new_lifetime_and_mtu_is_stable(federation):
+def write_stack(federation: Federation, config: dict[str, Any], path: Path) -> Path:
+    """The stack file of `config` for the doctor."""
+    document = federation.lab.stack_config(["chuv", "hug"], encrypted=False)
+    document["config"] = {f"mip-federation:{key}": value for key, value in config.items()}
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def test_ca_rotation_keeps_every_node_ready_with_the_new_lifetime_and_mtu_is_stable(
+    federation, tmp_path
+):
     lab = federation.lab
     config = federation.config(["chuv", "hug"])
     config["network"] = dict(config.get("network") or {}, mtu=1400)
@@ -51,6 +65,18 @@ def test_ca_rotation_keeps_every_node_ready_with_the_new_lifetime_and_mtu_is_sta
     for index in (1, 2):
         left = not_after(federation, index) - datetime.now(UTC)
         assert timedelta(days=29) < left < timedelta(days=31, hours=2), (index, left)
+
+    # The doctor's certificate rows: 30 days left is OK at the default threshold (14 days), and
+    # a warning with the fix when the threshold is longer than the lifetime.
+    stack_file = write_stack(federation, config, tmp_path / "Pulumi.e2e.yaml")
+    for warn_days, status in ((doctor.CERT_WARN_DAYS, "OK"), (31, "WARN")):
+        _, rows = doctor.report("e2e", stack_file, None, 10.0, cert_warn_days=warn_days)
+        certificates = {r.subject: r for r in rows if r.check == "certificate"}
+        assert set(certificates) == {"chuv", "hug"}, rows
+        for row in certificates.values():
+            assert row.status == status, row
+            assert " days left" in row.actual and row.actual.startswith("expires "), row
+            assert (row.fix != "") == (status == "WARN"), row
 
     # The federation still works: services as deployed, a further up is all same.
     settled = federation.deploy(config)

@@ -99,7 +99,7 @@ def test_in_sync_then_labels_roles_extra_node_services_and_portal_drift(federati
     assert report.returncode == 0, report.stderr
     lines = report.stdout.splitlines()
     assert lines[0].split() == ["CHECK", "SUBJECT", "EXPECTED", "ACTUAL", "STATUS"]
-    assert lines[-1] == "stack e2e: IN SYNC: 42 checks, 42 OK, 0 drift, 0 error"
+    assert lines[-1] == "stack e2e: IN SYNC: 46 checks, 46 OK, 0 drift, 0 error"
 
     # A `secure:` sshPrivateKey is not decrypted: --key logs in. JSON, every row OK.
     secure = write_stack(lab, tmp_path / "secure.yaml", secure_key=True)
@@ -107,7 +107,7 @@ def test_in_sync_then_labels_roles_extra_node_services_and_portal_drift(federati
     assert report.returncode == 0, report.stderr
     document = json.loads(report.stdout)
     assert document["status"] == "IN SYNC"
-    assert len(document["rows"]) == 42 and {r["status"] for r in document["rows"]} == {"OK"}
+    assert len(document["rows"]) == 46 and {r["status"] for r in document["rows"]} == {"OK"}
 
     # A pinned host key that the leader does not have: refused, naming the node; exit 2.
     wrong = write_stack(lab, tmp_path / "wrong.yaml", leader_key=lab.host_key(2))
@@ -182,8 +182,8 @@ def test_in_sync_then_labels_roles_extra_node_services_and_portal_drift(federati
     assert report.returncode == 1, report.stderr
     assert len(report.stdout.splitlines()) == 1 + len(expected) + 1
     assert report.stdout.splitlines()[-1] == (
-        # 42 checks in sync, one more for the extra node, three fewer for the missing service
-        f"stack e2e: DRIFT: 40 checks, {40 - len(expected)} OK, {len(expected)} drift, 0 error"
+        # 46 checks in sync, one more for the extra node, three fewer for the missing service
+        f"stack e2e: DRIFT: 44 checks, {44 - len(expected)} OK, {len(expected)} drift, 0 error"
     )
     print(report.stdout)  # the sample report in docs/doctor.md
 
