@@ -101,6 +101,11 @@ def diagnose(
         return rows
 
 
+def _reachable(connections: list[Connection], opened: list[SshError | None]) -> list[Connection]:
+    """The connections that opened."""
+    return [c for c, failure in zip(connections, opened, strict=True) if failure is None]
+
+
 def _certificates(
     settings: StackSettings,
     connections: list[Connection],
@@ -108,7 +113,7 @@ def _certificates(
     warn_days: int,
 ) -> list[Row]:
     """Every reachable node's certificate, read at once."""
-    reachable = [c for c, failure in zip(connections, opened, strict=True) if failure is None]
+    reachable = _reachable(connections, opened)
 
     def read(connection: Connection) -> str:
         try:
@@ -144,7 +149,7 @@ def _probe(
 ) -> list[Row]:
     """The data-plane probe on every reachable node at once, then the verdict on the leader."""
     leader = settings.leader
-    reachable = [c for c, failure in zip(connections, opened, strict=True) if failure is None]
+    reachable = _reachable(connections, opened)
     skipped = {
         c.node.name: f"host {failure.reason}"
         for c, failure in zip(connections, opened, strict=True)
