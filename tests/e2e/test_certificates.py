@@ -73,9 +73,12 @@ def test_ca_rotation_keeps_every_node_ready_with_the_new_lifetime_and_mtu_is_sta
         _, rows = doctor.report("e2e", stack_file, None, 10.0, cert_warn_days=warn_days)
         certificates = {r.subject: r for r in rows if r.check == "certificate"}
         assert set(certificates) == {"chuv", "hug"}, rows
-        for row in certificates.values():
+        for index, name in ((1, "chuv"), (2, "hug")):
+            row = certificates[name]
+            real = not_after(federation, index)
             assert row.status == status, row
-            assert " days left" in row.actual and row.actual.startswith("expires "), row
+            assert row.actual.startswith(f"expires {real:%Y-%m-%d %H:%M} UTC, "), (row, real)
+            assert " days left" in row.actual, row
             assert (row.fix != "") == (status == "WARN"), row
 
     # The federation still works: services as deployed, a further up is all same.
