@@ -445,8 +445,8 @@ class Engine:
     ) -> tuple[str, dict[str, Any]]:
         """Preview: record the steps the engine would run and answer with what a provider's
         preview answers: for a create or replacement, no id and only the inputs as outputs (the
-        SDK makes every other output unknown); for an update, the old outputs with the new
-        inputs; for a same, the old outputs."""
+        SDK makes every other output unknown); for an update, what the provider's Update answers
+        under a preview (`Handler.preview_update`); for a same, the old outputs."""
         urn, type_, name = reg.urn, reg.type, reg.name
 
         def step(op: str, logical: bool = True) -> None:
@@ -498,7 +498,8 @@ class Engine:
             resource_id, outputs = old.id, old.outputs
         elif plan.op == "update":
             assert old is not None
-            resource_id, outputs = old.id, {**old.outputs, **wrapped}
+            handler = self.registry.handler(type_)
+            resource_id, outputs = old.id, handler.preview_update(old, wrapped)
         else:
             resource_id, outputs = unknown_id, dict(wrapped)
         replaced = (

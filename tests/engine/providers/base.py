@@ -146,6 +146,12 @@ class Handler:
             delete_before_replace=self.delete_before_replace,
         )
 
+    def preview_update(self, old: ResourceState, news: dict[str, Any]) -> dict[str, Any]:
+        """What the provider's Update answers under a preview (UpdateRequest.preview), from the
+        stored state and the checked new inputs (both wrapped). Default: the old outputs with
+        the new inputs over them, no output made unknown."""
+        return {**old.outputs, **news}
+
     def read(self, old: ResourceState) -> dict[str, Any] | None:
         """Refresh: the outputs the provider's Read would store now, or None when the object is
         gone. Default, for providers without a Read (pulumi-command): the recorded outputs."""

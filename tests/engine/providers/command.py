@@ -9,12 +9,27 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from tests.engine.props import UNKNOWN, canonical, is_unknown
 from tests.engine.providers import ssh_exec
 from tests.engine.providers.base import Handler, ProviderError, ResourceView, plain
 from tests.engine.state import ResourceState
 
 PULUMI_COMMAND_STDOUT = "PULUMI_COMMAND_STDOUT"
 PULUMI_COMMAND_STDERR = "PULUMI_COMMAND_STDERR"
+# The fields of CommandInputs (remote/command.go, with common.ResourceInputs embedded): with no
+# WireDependencies, pulumi-go-provider makes every output depend on each of them.
+INPUT_FIELDS = (
+    "triggers",
+    "create",
+    "update",
+    "delete",
+    "stdin",
+    "logging",
+    "connection",
+    "environment",
+    "addPreviousOutputInEnv",
+)
+OUTPUT_ONLY = ("stdout", "stderr")  # BaseOutputs
 
 
 def _should_log(logging: str | None) -> tuple[bool, bool]:
@@ -46,6 +61,24 @@ class RemoteCommandHandler(Handler):
             command = res.inputs.get("create")
         if command is not None:
             outputs.update(self._run(res.name, res.inputs, command, previous=previous))
+        return outputs
+
+    def preview_update(self, old: ResourceState, news: dict[str, Any]) -> dict[str, Any]:
+        """commandController.go Update under a preview: the new inputs with the old stdout and
+        stderr, then pulumi-go-provider infer/resource.go `getDependencies` with the default
+        wiring (`ensureDefaultComputed`: every output depends on every input) and `markComputed`
+        (not a create): an output that mirrors an input of the same value stays; any other is
+        made unknown when one input is unknown or differs from the state's value under that key
+        (an input the state does not hold counts as unchanged). So a changed command shows its
+        stdout as unknown to its dependents. Values are compared unwrapped."""
+        outputs = {**news, **{key: old.outputs.get(key, "") for key in OUTPUT_ONLY}}
+        changed = any(
+            is_unknown(news.get(key))
+            or (key in old.outputs and canonical(news.get(key)) != canonical(old.outputs[key]))
+            for key in INPUT_FIELDS
+        )
+        if changed:
+            outputs.update({key: UNKNOWN for key in OUTPUT_ONLY})
         return outputs
 
     def delete(self, old: ResourceState) -> None:
