@@ -2,18 +2,32 @@
 # leader itself (KEEP_NODE=yes) only drop its label. Inputs: NODE, NODE_ID, KEEP_NODE.
 # Succeeds when the node is already gone; leaves alone a node relabelled by another entry (rename).
 set -eu
+# Swarm's allocator bumps a node's version on its own (network attachments come and go with the
+# overlay and its tasks), so an update read at the old version fails "update out of sequence":
+# read it again and retry, a few times.
+node_update() {
+  tries=1
+  until error=$(docker node update "$@" 2>&1 >/dev/null); do
+    case "$error" in
+    *"update out of sequence"*) [ "$tries" -lt 5 ] || { echo "$error" >&2; return 1; } ;;
+    *) echo "$error" >&2; return 1 ;;
+    esac
+    tries=$((tries + 1))
+    sleep 1
+  done
+}
 state=$(docker info --format '{{.Swarm.LocalNodeState}}') || { echo "node $NODE: cannot talk to the leader's Docker daemon" >&2; exit 11; }
 [ "$state" = active ] || { echo "node $NODE: the leader is no longer in a swarm; nothing to remove"; exit 0; }
 current=$(docker node inspect --format '{{index .Spec.Labels "name"}}' "$NODE_ID" 2>/dev/null) || { echo "node $NODE: already removed"; exit 0; }
 [ "$current" = "$NODE" ] || { echo "node $NODE: $NODE_ID is now labelled '$current'; leaving it in place"; exit 0; }
 if [ "$KEEP_NODE" = yes ]; then
-  docker node update --label-rm name "$NODE_ID" >/dev/null; exit 0
+  node_update --label-rm name "$NODE_ID"; exit 0
 fi
-docker node update --availability drain "$NODE_ID" >/dev/null
+node_update --availability drain "$NODE_ID"
 waited=0
 while [ -n "$(docker node ps -q --filter desired-state=running "$NODE_ID")" ] && [ "$waited" -lt 30 ]; do
   sleep 1; waited=$((waited + 1))
 done
-[ "$(docker node inspect --format '{{.Spec.Role}}' "$NODE_ID")" != manager ] || docker node demote "$NODE_ID" >/dev/null
+[ "$(docker node inspect --format '{{.Spec.Role}}' "$NODE_ID")" != manager ] || node_update --role worker "$NODE_ID"
 docker node rm --force "$NODE_ID" >/dev/null
 echo "node $NODE: drained and removed"

@@ -260,3 +260,54 @@ def test_ca_scripts_refuse_a_node_that_is_not_an_active_manager(tmp_path, script
     )
     assert result.returncode == 12 and writes == []
     assert "swarm.controlManager" in result.stderr
+
+
+OUT_OF_SEQUENCE_DOCKER = """#!/bin/sh
+echo "$*" >> "$HOME/calls"
+case "$*" in
+  *LocalNodeState*) echo active ;;
+  "node inspect --format {{index .Spec.Labels \\"name\\"}} n1") echo hug ;;
+  "node inspect --format {{.Spec.Role}} n1") echo worker ;;
+  "node inspect "*) echo "worker old active" ;;
+  "node update "*)
+    failures=$(cat "$HOME/failures")
+    if [ "$failures" -gt 0 ]; then
+      echo $((failures - 1)) > "$HOME/failures"
+      echo "Error response from daemon: rpc error: code = Unknown desc = update out of sequence" >&2
+      exit 1
+    fi ;;
+  "node ps "*) ;;
+  "node rm --force n1") ;;
+  *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+"""
+
+
+@pytest.mark.parametrize(
+    ("script", "failures", "succeeds"),
+    [("node_set", 2, True), ("node_remove", 2, True), ("node_set", 5, False)],
+)
+def test_node_updates_retry_a_version_bumped_by_swarm(tmp_path, script, failures, succeeds):
+    # The teardown of a 1+9 bench run failed in node_remove's drain with "update out of sequence"
+    # (swarm's allocator updates the node's network attachments as the overlay's tasks go).
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(OUT_OF_SEQUENCE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    (tmp_path / "failures").write_text(f"{failures}\n")
+    params = {"NODE": "hug", "NODE_ID": "n1"}
+    extra = {"ROLE": "worker", "AVAILABILITY": "active"} if script == "node_set" else {}
+    result = subprocess.run(
+        ["sh", "-c", render(script, **params, **extra, KEEP_NODE="no")],
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    updates = [c for c in (tmp_path / "calls").read_text().splitlines() if "node update" in c]
+    if succeeds:
+        assert result.returncode == 0, result.stderr
+        assert len(updates) == failures + 1
+    else:
+        assert result.returncode != 0
+        assert "update out of sequence" in result.stderr
+        assert len(updates) == 5, "gives up after five tries"
