@@ -106,3 +106,44 @@ def test_standin_scripts_pass_shellcheck() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout
+
+
+def _standin_function(script: str, name: str) -> str:
+    text = (STANDIN / script).read_text()
+    start = text.index(f"{name}() {{\n")
+    return text[start : text.index("\n}\n", start) + 3]
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected", "asked"),
+    [
+        (["lost", "200"], 0, 2),  # a lost request is asked again, not taken for "no keys"
+        (["lost", "lost", "404"], 1, 3),
+        (["200"], 0, 1),
+    ],
+)
+def test_exareme_standin_asks_a_lost_keystore_lookup_again(tmp_path, answers, expected, asked):
+    # The 1+29 benchmark's upgrade: the restarted master's `master/?keys` lookup timed out under
+    # load, and the master waited for a first bootstrap's workers forever.
+    (tmp_path / "answers").write_text("\n".join(answers) + "\n")
+    fake_request = """
+CR=$(printf '\\r')
+request() {
+	echo "$2" >> "$DIR/asked"
+	answer=$(head -n 1 "$DIR/answers"); sed -i 1d "$DIR/answers"
+	case $answer in
+	lost) request_response=; return 1 ;;
+	404) request_response="HTTP/1.0 404 Not Found$CR"; return 1 ;;
+	*) request_response="HTTP/1.0 200 OK$CR"; return 0 ;;
+	esac
+}
+sleep() { :; }
+kv=http://keystore:8500/v1/kv
+"""
+    script = fake_request + _standin_function("exareme.sh", "kv_lists") + "kv_lists master\n"
+    result = subprocess.run(
+        ["sh", "-c", script], env={"DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}, check=False
+    )
+    assert result.returncode == expected
+    asked_urls = (tmp_path / "asked").read_text().splitlines()
+    assert asked_urls == ["http://keystore:8500/v1/kv/master/?keys"] * asked

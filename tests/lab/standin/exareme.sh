@@ -90,8 +90,18 @@ wait_for_keystore() {
 	done
 }
 
+# kv_lists PREFIX: the keystore lists keys under PREFIX/ (200), or it has none (404). A request
+# lost under load (no status) is asked again: taken for "none", it made a restarted master wait
+# for a first bootstrap's workers forever (the 1+29 benchmark's upgrade, its evidence-upgrade/).
+kv_lists() {
+	until request GET "$kv/$1/?keys" >/dev/null; do
+		case ${request_response%%"$CR"*} in "HTTP/1."[01]" 404"*) return 1 ;; esac
+		sleep 1
+	done
+}
+
 register_worker() {
-	if request GET "$kv/active_workers/?keys" >/dev/null; then
+	if kv_lists active_workers; then
 		request PUT "$kv/active_workers/$NODE_NAME" "$address"
 	else
 		request PUT "$kv/available_workers/$address" "$NODE_NAME"
@@ -141,7 +151,7 @@ if [ "${MASTER_FLAG-}" != master ]; then
 	done
 fi
 
-if request GET "$kv/master/?keys" >/dev/null; then
+if kv_lists master; then
 	echo "Master $NODE_NAME at $address restarted: not waiting for workers"
 else
 	register_master || echo "Master $NODE_NAME: registering failed, trying again within 5 s"
