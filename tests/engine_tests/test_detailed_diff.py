@@ -69,8 +69,8 @@ def test_values_on_one_side_are_one_entry_and_empty_lists_are_absent() -> None:
 
 
 def test_scalar_lists_diff_by_edit_script() -> None:
-    """detailed_diff.go makeListAttributeDiff (difft.DiffT): a removal is a delete at its old
-    index, an insert an add at its new index, both at one index an update."""
+    """detailed_diff.go makeListAttributeDiff (unstable/difft/difft.go DiffT): a removal is a
+    delete at its old index, an insert an add at its new index, both at one index an update."""
     prior = {"tags": ["a", "b", "c"]}
     assert detailed_diff_v2(SCHEMA, prior, {"tags": ["a", "c", "d"]}, {}, False) == {
         "tags[1]": "delete",
@@ -78,6 +78,10 @@ def test_scalar_lists_diff_by_edit_script() -> None:
     }
     assert detailed_diff_v2(SCHEMA, prior, {"tags": ["a", "x", "c"]}, {}, False) == {
         "tags[1]": "update"
+    }
+    # A tie between keeping and removing removes (choose: Keep only when strictly cheaper).
+    assert detailed_diff_v2(SCHEMA, {"tags": ["a", "a"]}, {"tags": ["a"]}, {}, False) == {
+        "tags[0]": "delete"
     }
 
 

@@ -269,28 +269,39 @@ def _from_inputs(item: Any, plan: Any) -> bool:
 
 
 def _edits(old: list[Any], new: list[Any]) -> list[tuple[int, str]]:
-    """An edit script of two lists (difft.DiffT, a longest-common-subsequence diff): (new index,
-    "add") for an insert, (old index, "delete") for a removal."""
+    """unstable/difft/difft.go DiffT: the shortest insert/remove script (a keep costs nothing,
+    each insert or remove 1; on a tie Remove wins over Insert, and Keep only when strictly
+    cheaper): (new index, "add") for an insert, (old index, "delete") for a removal."""
     n, m = len(old), len(new)
-    lcs = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n - 1, -1, -1):
-        for j in range(m - 1, -1, -1):
-            lcs[i][j] = (
-                lcs[i + 1][j + 1] + 1 if old[i] == new[j] else max(lcs[i + 1][j], lcs[i][j + 1])
-            )
+    cost = [[0] * (m + 1) for _ in range(n + 1)]
+
+    def choose(x: int, y: int) -> tuple[int, str]:
+        if x == n:
+            return m - y, "add"
+        if y == m:
+            return n - x, "delete"
+        best, change = 1 + cost[x + 1][y], "delete"
+        if 1 + cost[x][y + 1] < best:
+            best, change = 1 + cost[x][y + 1], "add"
+        if old[x] == new[y] and cost[x + 1][y + 1] < best:
+            best, change = cost[x + 1][y + 1], "keep"
+        return best, change
+
+    for x in range(n, -1, -1):
+        for y in range(m, -1, -1):
+            cost[x][y] = choose(x, y)[0]
     edits: list[tuple[int, str]] = []
-    i = j = 0
-    while i < n and j < m:
-        if old[i] == new[j]:
-            i, j = i + 1, j + 1
-        elif lcs[i + 1][j] >= lcs[i][j + 1]:
-            edits.append((i, "delete"))
-            i += 1
+    x = y = 0
+    while x < n or y < m:
+        _, change = choose(x, y)
+        if change == "delete":
+            edits.append((x, "delete"))
+            x += 1
+        elif change == "add":
+            edits.append((y, "add"))
+            y += 1
         else:
-            edits.append((j, "add"))
-            j += 1
-    edits += [(k, "delete") for k in range(i, n)]
-    edits += [(k, "add") for k in range(j, m)]
+            x, y = x + 1, y + 1
     return edits
 
 
