@@ -1,10 +1,14 @@
 """What `pulumi preview` prints, from the engine double's preview steps.
 
-- `property_diff`: the structure pkg/backend/display/object_diff.go prints (resource.ObjectDiff of
-  the old and new inputs), computed where secrets are still known as such, with every secret
-  shown as `[secret]` and unknowns as `output<string>`.
-- `render_diff`: `pulumi preview --diff` (pkg/backend/display/diff.go and object_diff.go:
-  `getResourcePropertiesSummary`, `printObjectDiff`, `printPropertyValueDiff`,
+- `translate_detailed_diff`: pkg/engine/detailedDiff.go TranslateDetailedDiff, the structure
+  `--diff` prints for a step with a detailed diff (every update and replace here): one entry per
+  detailed-diff path, the old value taken from the step's old outputs (its old inputs when the
+  entry's inputDiff is true), the new one from its new inputs.
+- `property_diff`: resource.PropertyMap.Diff (sdk/go/common/resource/properties_diff.go), what
+  diff.go getResourcePropertiesDetails prints for a step without one; computed where secrets are
+  still known as such, every secret shown as `[secret]` and unknowns as `[unknown]`.
+- `render_diff`: `pulumi preview --diff` (pkg/backend/display/diff.go renderDiff and
+  object_diff.go: `getResourcePropertiesSummary`, `printObjectDiff`, `printPropertyValueDiff`,
   `renderSummaryEvent`), without colours.
 - `render_table`: the default progress view's final table, in a plain form.
 - `render_json`: `pulumi preview --json` (pkg/backend/display/json.go ShowPreviewDigest,
@@ -20,9 +24,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.engine.props import SECRET_PLACEHOLDER, is_secret, is_unknown, unwrap
+from tests.engine.paths import PathError, parse_path
+from tests.engine.props import SECRET_PLACEHOLDER, UNKNOWN, is_secret, is_unknown, unwrap
 
-UNKNOWN_TEXT = "output<string>"
+# object_diff.go printPrimitivePropertyValue: a computed value prints `[unknown]` (pulumi/pulumi
+# 2c7a8300c2, #19204, "Display [unknown] rather than output<T>", before v3.163).
+UNKNOWN_TEXT = "[unknown]"
 # pkg/resource/deploy/step.go RawPrefix, and StepOps order for the summary.
 PREFIX = {
     "same": "  ",
@@ -41,7 +48,7 @@ REPLACEMENT_STEPS = ("create-replacement", "delete-replaced")
 
 
 def _shown(value: Any) -> Any:
-    """A wrapped value as the display shows it: secrets `[secret]`, unknowns `output<string>`."""
+    """A wrapped value as the display shows it: secrets `[secret]`, unknowns `[unknown]`."""
     if is_secret(value):
         return SECRET_PLACEHOLDER
     if is_unknown(value):
@@ -55,7 +62,7 @@ def _shown(value: Any) -> Any:
 
 def _value_diff(old: Any, new: Any) -> dict[str, Any] | None:
     """resource.PropertyValue.Diff: None when equal; object and array diffs recurse (not into
-    secrets: a changed secret is one `[secret] => [secret]` update)."""
+    secrets: a changed secret is one `[secret] => [secret]` update), keeping their sames."""
     if unwrap(old) == unwrap(new) and not is_unknown(new):
         return None
     if not is_secret(old) and not is_secret(new):
@@ -77,8 +84,8 @@ def _value_diff(old: Any, new: Any) -> dict[str, Any] | None:
 
 def property_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """resource.PropertyMap.Diff of two wrapped property maps, made printable: key ->
-    {"add": v} | {"delete": v} | {"old": a, "new": b} | {"object": {...}} | {"array": {...}};
-    nulls count as absent, equal keys are left out."""
+    {"add": v} | {"delete": v} | {"same": v} | {"old": a, "new": b} | {"object": {...}} |
+    {"array": {...}}; nulls count as absent."""
     result: dict[str, Any] = {}
     for key in sorted(set(old) | set(new)):
         o, n = old.get(key), new.get(key)
@@ -90,9 +97,128 @@ def property_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             result[key] = {"delete": _shown(o)}
         else:
             diff = _value_diff(o, n)
-            if diff is not None:
-                result[key] = diff
+            result[key] = diff if diff is not None else {"same": _shown(o)}
     return result
+
+
+class _Level:
+    """One ObjectDiff or ArrayDiff being built by addDiff: adds, deletes and updates by key."""
+
+    def __init__(self) -> None:
+        self.adds: dict[Any, Any] = {}
+        self.deletes: dict[Any, Any] = {}
+        self.updates: dict[Any, Any] = {}  # key -> _Level (a nested diff) or a finished entry
+
+    def entries(self) -> dict[str, Any]:
+        """printObjectPropertyDiff's precedence: an add, else a delete, else an update."""
+        out: dict[str, Any] = {}
+        for key in sorted(set(self.adds) | set(self.deletes) | set(self.updates), key=_order):
+            if key in self.adds:
+                out[str(key)] = {"add": _shown(self.adds[key])}
+            elif key in self.deletes:
+                out[str(key)] = {"delete": _shown(self.deletes[key])}
+            else:
+                update = self.updates[key]
+                out[str(key)] = update.finish() if isinstance(update, _Nested) else update
+        return out
+
+
+def _order(key: Any) -> tuple[int, Any]:
+    return (0, key) if isinstance(key, int) else (1, key)
+
+
+class _Nested:
+    """A ValueDiff whose Object or Array addDiff fills in."""
+
+    def __init__(self) -> None:
+        self.object: _Level | None = None
+        self.array: _Level | None = None
+
+    def finish(self) -> dict[str, Any]:
+        if self.object is not None:
+            return {"object": self.object.entries()}
+        if self.array is not None:
+            return {"array": self.array.entries()}
+        return {"old": None, "new": None}
+
+
+_MISSING = object()
+
+
+def _get_property(key: Any, value: Any) -> tuple[Any, bool]:
+    """detailedDiff.go getProperty: an array index or object key; secrets and unknowns are
+    opaque and returned as they are."""
+    if is_secret(value) or is_unknown(value):
+        return value, True
+    if isinstance(value, list) and isinstance(key, int):
+        return (value[key], True) if 0 <= key < len(value) else (None, False)
+    if isinstance(value, dict) and isinstance(key, str):
+        return value.get(key), key in value
+    return None, False
+
+
+def _leaf_update(old: Any, new: Any) -> dict[str, Any]:
+    diff = _value_diff(old, new)
+    return diff if diff is not None else {"old": _shown(old), "new": _shown(new)}
+
+
+def _add_diff(
+    path: list[Any], kind: str, parent: _Nested, old_parent: Any, new_parent: Any
+) -> None:
+    """detailedDiff.go addDiff: at the leaf the provider's kind decides (a missing side is
+    unknown); above it, a side that is null makes the whole property an add or a delete."""
+    element = path[0]
+    old, has_old = _get_property(element, old_parent)
+    new, has_new = _get_property(element, new_parent)
+    if isinstance(element, int):
+        if parent.array is None:
+            parent.array = _Level()
+        level = parent.array
+    else:
+        if parent.object is None:
+            parent.object = _Level()
+        level = parent.object
+    base = kind.split("-")[0]
+    if len(path) == 1:
+        if base == "add":
+            level.adds[element] = new if has_new else UNKNOWN
+        elif base == "delete":
+            level.deletes[element] = old if has_old else UNKNOWN
+        else:
+            level.updates[element] = _leaf_update(old, new)
+        return
+    if old is None and new is not None:
+        level.adds[element] = new
+    elif old is not None and new is None:
+        level.deletes[element] = old
+    else:
+        nested = level.updates.get(element)
+        if not isinstance(nested, _Nested):
+            nested = _Nested()
+            level.updates[element] = nested
+        _add_diff(path[1:], kind, nested, old, new)
+
+
+def translate_detailed_diff(
+    detailed: dict[str, dict[str, Any]],
+    old_outputs: dict[str, Any],
+    old_inputs: dict[str, Any],
+    new_inputs: dict[str, Any],
+) -> dict[str, Any] | None:
+    """detailedDiff.go TranslateDetailedDiff (not a refresh): the printable ObjectDiff of a
+    step's detailed diff, None when it has no entry. Old values come from the old outputs, or
+    the old inputs for an entry with inputDiff; new values from the new inputs."""
+    root = _Nested()
+    for text, entry in detailed.items():
+        try:
+            elements: list[Any] = list(parse_path(text))
+        except PathError:
+            elements = [text]
+        if not elements:
+            elements = [text]
+        olds = old_inputs if entry.get("inputDiff") else old_outputs
+        _add_diff(elements, entry["kind"], root, olds, new_inputs)
+    return root.object.entries() if root.object is not None else None
 
 
 # ---------------------------------------------------------------- which steps show
@@ -160,6 +286,11 @@ def _primitive(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _should_print(value: Any) -> bool:
+    """object_diff.go shouldPrintPropertyValue: no nulls, empty strings, arrays or objects."""
+    return value not in (None, "", [], {})
+
+
 class _Printer:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -189,8 +320,10 @@ class _Printer:
         if isinstance(value, list):
             if not value:
                 return "[]"
+            # printPropertyValueRecurse: each element's title is written at the array's own
+            # indent ("    [i]: " after the prefix), its value one level in.
             inner = [
-                f"{self.lead(indent + 1, op, prefix)}[{i}]: {self.value(v, indent + 1, op, prefix)}"
+                f"{self.lead(indent, op, prefix)}    [{i}]: {self.value(v, indent + 1, op, prefix)}"
                 for i, v in enumerate(value)
             ]
             return "[\n" + "\n".join(inner) + "\n" + self.lead(indent, op, False) + "]"
@@ -207,9 +340,12 @@ class _Printer:
             )
 
     def diff(self, diff: dict[str, Any], indent: int, title: str | None = None) -> None:
-        """printObjectDiff / printPropertyValueDiff."""
+        """printObjectDiff / printObjectPropertyDiff: every key aligned (sames included in the
+        width), a same printed only when shouldPrintPropertyValue."""
         width = max((len(k) for k in diff), default=0)
         for key, entry in diff.items():
+            if "same" in entry and not _should_print(entry["same"]):
+                continue
             self.entry(f"{key:<{width}}: ", entry, indent)
 
     def entry(self, title: str, entry: dict[str, Any], indent: int) -> None:
@@ -228,19 +364,25 @@ class _Printer:
             self.lines.append(f"{self.lead(indent, 'update', False)}}}")
         elif "array" in entry:
             self.lines.append(f"{self.lead(indent, 'update', True)}{title}[")
-            for index, item in entry["array"].items():
+            for index, item in sorted(entry["array"].items(), key=lambda kv: int(kv[0])):
                 self.entry(f"[{index}]: ", item, indent + 1)
             self.lines.append(f"{self.lead(indent, 'update', False)}]")
         else:
+            # printPropertyValueDiff: `old => new` when both print and are primitive; else a
+            # delete line for an old value that prints, an add line for a new one.
             old, new = entry["old"], entry["new"]
-            if isinstance(old, dict | list) or isinstance(new, dict | list):
-                self.entry(title, {"delete": old}, indent)
-                self.entry(title, {"add": new}, indent)
-            else:
+            print_old, print_new = _should_print(old), _should_print(new)
+            primitive = not isinstance(old, dict | list) and not isinstance(new, dict | list)
+            if print_old and print_new and primitive:
                 self.lines.append(
                     f"{self.lead(indent, 'update', True)}{title}"
                     f"{_primitive(old)} => {_primitive(new)}"
                 )
+                return
+            if print_old:
+                self.entry(title, {"delete": old}, indent)
+            if print_new:
+                self.entry(title, {"add": new}, indent)
 
 
 def _indent_of(step: dict[str, Any], shown: dict[str, dict[str, Any]]) -> int:
@@ -322,6 +464,10 @@ def render_diff(
             printer.obj(step.get("old_inputs") or {}, details, "delete")
         elif step.get("diff"):
             printer.diff(step["diff"], details)
+        elif step.get("detailedDiff") is not None and step.get("old_inputs") is not None:
+            # diff.go renderDiff: a detailed diff that translates to nothing prints the old
+            # inputs as unchanged.
+            printer.obj(step["old_inputs"], details, "same")
     printer.lines.extend(render_summary(change_summary))
     return "\n".join(printer.lines) + "\n"
 

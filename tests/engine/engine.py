@@ -221,6 +221,7 @@ class Engine:
             "provider": provider,
             "id": old.id if old is not None else "",
             "old_inputs": old.inputs if old is not None else None,
+            "old_outputs": old.outputs if old is not None else None,
             "new_inputs": new_inputs,
             "diffReasons": list(plan.changed) if plan else [],
             "replaceReasons": list(plan.replaces) if plan else [],
@@ -449,7 +450,7 @@ class Engine:
         under a preview (`Handler.preview_update`); for a same, the old outputs."""
         urn, type_, name = reg.urn, reg.type, reg.name
 
-        def step(op: str, logical: bool = True) -> None:
+        def step(op: str, logical: bool = True, step_plan: Plan | None = plan) -> None:
             self._step(
                 op,
                 urn,
@@ -459,7 +460,7 @@ class Engine:
                 new_inputs=wrapped,
                 parent=reg.parent,
                 provider=reg.provider,
-                plan=plan,
+                plan=step_plan,
                 logical=logical,
             )
 
@@ -485,8 +486,16 @@ class Engine:
             step("replace")
             step("create-replacement", logical=False)
         elif plan.op == "replace" and recreating:
-            step("replace")
-            step("create-replacement", logical=False)
+            # step_generator.go, "Case 1: recreating" (a dependent deleted for a
+            # delete-before-replace): NewReplaceStep(old, new, nil, nil, nil) carries no keys,
+            # diffs or detailed diff; only the create-replacement step has the dependent's
+            # replace keys (dependentReplaceKeys), and no diffs or detailed diff either.
+            step("replace", step_plan=None)
+            step(
+                "create-replacement",
+                logical=False,
+                step_plan=Plan("replace", replaces=plan.replaces),
+            )
         elif plan.op == "replace":
             step("create-replacement", logical=False)
             step("replace")

@@ -29,7 +29,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from federation.plan.harness import set_config_like_the_cli
 from federation.stackfile import config_text
-from tests.engine.display import property_diff
+from tests.engine.display import property_diff, translate_detailed_diff
 from tests.engine.engine import Engine
 from tests.engine.interrupts import INTERRUPTS
 from tests.engine.monitor import EngineMonitor
@@ -315,6 +315,7 @@ def run_preview(
             "provider": "",
             "id": "",
             "old_inputs": {} if existed else None,
+            "old_outputs": {} if existed else None,
             "new_inputs": {},
             "diffReasons": [],
             "replaceReasons": [],
@@ -328,8 +329,17 @@ def run_preview(
         if step["op"] in ("update", "replace", "create-replacement") and (
             step["old_inputs"] is not None and step["new_inputs"] is not None
         ):
-            step["diff"] = property_diff(step["old_inputs"], step["new_inputs"])
-        for key in ("old_inputs", "new_inputs"):
+            if step["detailedDiff"] is not None:
+                # diff.go renderDiff -> TranslateDetailedDiff: old outputs against new inputs
+                step["diff"] = translate_detailed_diff(
+                    step["detailedDiff"],
+                    step["old_outputs"] or {},
+                    step["old_inputs"],
+                    step["new_inputs"],
+                )
+            else:
+                step["diff"] = property_diff(step["old_inputs"], step["new_inputs"])
+        for key in ("old_inputs", "old_outputs", "new_inputs"):
             if step[key] is not None:
                 step[key] = redact(normalize(step[key]))
     extra = _update_errors(engine, f"{project}-{stack}", program_error, "preview")

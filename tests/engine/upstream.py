@@ -28,8 +28,11 @@ UPSTREAM: dict[str, Upstream] = {
     "pulumi-docker": Upstream("pulumi/pulumi-docker", "5.2.0", pip="pulumi_docker"),
     # What pulumi-docker bridges: schemas, create bodies, Read's flatten funcs.
     "terraform-provider-docker": Upstream("kreuzwerker/terraform-provider-docker", "4.5.0"),
-    # The bridge's Diff, detailed diff and ignoreChanges (no release recorded).
-    "pulumi-terraform-bridge": Upstream("pulumi/pulumi-terraform-bridge", ""),
+    # The bridge's Diff, detailed diff (MakeDetailedDiffV2) and ignoreChanges: read at v3.136.0,
+    # the nearest tag to pulumi-docker HEAD's v3.137.0 (FIDELITY.md, pulumi-docker 5.2.0).
+    "pulumi-terraform-bridge": Upstream(
+        "pulumi/pulumi-terraform-bridge", "3.136.0", "59de6c661df1e7561e6ece7ad7f1c835c63010c4"
+    ),
     # helper/schema schemaMap.Diff: pulumi's fork of hashicorp/terraform-plugin-sdk, read at the
     # hashicorp release it follows.
     "terraform-plugin-sdk": Upstream("hashicorp/terraform-plugin-sdk", "2.40.1"),

@@ -14,7 +14,12 @@ import pytest
 from google.protobuf import struct_pb2
 
 from tests.engine import runner
-from tests.engine.display import property_diff, render_diff, render_json, render_summary
+from tests.engine.display import (
+    render_diff,
+    render_json,
+    render_summary,
+    translate_detailed_diff,
+)
 from tests.engine.engine import Engine
 from tests.engine.oplog import OpLog
 from tests.engine.paths import (
@@ -418,8 +423,47 @@ def test_preview_records_steps_and_applies_nothing() -> None:
     assert summary == {"replace": 2, "create": 1, "update": 1, "delete": 1}
     assert engine.steps[3]["replaceReasons"] == ["encrypted"]
     assert engine.steps[3]["detailedDiff"] == {
-        "encrypted": {"kind": "update-replace", "inputDiff": True}
+        "encrypted": {"kind": "update-replace", "inputDiff": False}
     }
+
+
+def test_a_recreated_dependent_has_its_keys_on_the_create_replacement_only() -> None:
+    """pulumi/pulumi v3.259 pkg/resource/deploy/step_generator.go generateSteps "Case 1:
+    recreating": a dependent deleted for a delete-before-replace comes back as
+    NewReplaceStep(old, new, nil, nil, nil) (no replaceReasons, diffReasons or detailed diff)
+    and NewCreateReplacementStep(..., keys, nil, nil) with dependentReplaceKeys (the keys
+    calculateDependentReplacements found) and no diffs."""
+    handlers = {
+        "net": _Fake([], None),
+        "svc": _Fake([], frozenset({"taskSpec"})),
+        "cmd": _Fake([], frozenset()),
+    }
+    engine = _engine(_federation(), handlers, preview=True)
+    engine.register(
+        _reg(
+            "net",
+            "net",
+            {"name": "fed", "encrypted": False},
+            delete_before_replace=True,
+            delete_before_replace_defined=True,
+        )
+    )
+    engine.register(
+        _reg("svc-a", "svc", {"name": "svc-a", "taskSpec": {"networks": [UNKNOWN], "image": "x:1"}})
+    )
+    steps = {(s["op"], s["name"]): s for s in engine.steps}
+    replace = steps[("replace", "svc-a")]
+    assert (replace["replaceReasons"], replace["diffReasons"], replace["detailedDiff"]) == (
+        [],
+        [],
+        None,
+    )
+    created = steps[("create-replacement", "svc-a")]
+    assert (created["replaceReasons"], created["diffReasons"], created["detailedDiff"]) == (
+        ["taskSpec"],
+        [],
+        None,
+    )
 
 
 def test_ignore_changes_inputs_are_what_is_stored() -> None:
@@ -503,6 +547,12 @@ def _steps() -> list[dict[str, Any]]:
     base = {"parent": "", "provider": "", "id": "", "replaceReasons": [], "detailedDiff": None}
     old = {"name": "m", "taskSpec": {"image": "a:1", "env": {"P": wrap_secret("x")}}}
     new = {"name": "m", "taskSpec": {"image": "a:2", "env": {"P": wrap_secret("y")}}}
+    # What Read stored: the image pinned by the registry's digest.
+    outputs = {"name": "m", "taskSpec": {"image": "a:1@sha256:ab", "env": {"P": wrap_secret("x")}}}
+    detailed = {
+        "taskSpec.image": {"kind": "update", "inputDiff": False},
+        "taskSpec.env.P": {"kind": "update", "inputDiff": False},
+    }
     return [
         {
             **base,
@@ -525,10 +575,10 @@ def _steps() -> list[dict[str, Any]]:
             "id": "sid",
             "diffReasons": ["taskSpec"],
             "logical": True,
-            "detailedDiff": {"taskSpec.image": {"kind": "update", "inputDiff": True}},
+            "detailedDiff": detailed,
             "old_inputs": redact(old),
             "new_inputs": redact(new),
-            "diff": property_diff(old, new),
+            "diff": translate_detailed_diff(detailed, outputs, old, new),
         },
         {
             **base,
@@ -567,7 +617,10 @@ def test_preview_json_is_the_clis_digest() -> None:
         "op": "update",
         "urn": "urn:svc",
         "diffReasons": ["taskSpec"],
-        "detailedDiff": {"taskSpec.image": {"kind": "update", "inputDiff": True}},
+        "detailedDiff": {
+            "taskSpec.image": {"kind": "update", "inputDiff": False},
+            "taskSpec.env.P": {"kind": "update", "inputDiff": False},
+        },
     }
     assert digest["changeSummary"] == {"same": 2, "update": 1}
     every = json.loads(render_json(_steps(), {}, show_sames=True, show_replacement_steps=True))
@@ -590,13 +643,79 @@ def test_preview_diff_prints_nested_changes_and_masks_secrets() -> None:
         "          ~ env  : {",
         "              ~ P: [secret] => [secret]",
         "            }",
-        '          ~ image: "a:1" => "a:2"',
+        '          ~ image: "a:1@sha256:ab" => "a:2"',
         "        }",
         "Resources:",
         "    ~ 1 to update",
         "    2 unchanged",
     ]
     assert "x" not in text.replace("index", "").replace("Previewing", "")
+
+
+def test_diff_view_renders_old_outputs_against_new_inputs() -> None:
+    """pulumi/pulumi v3.259 (the 3.x line read) pkg/engine/detailedDiff.go
+    TranslateDetailedDiff/addDiff/getProperty: each detailed-diff path takes its old value from
+    the step's old outputs (inputDiff false, as pulumi-command through pulumi-go-provider v1.3.0
+    infer/resource.go and the bridge's makeDetailedDiffV2 report it), or its old inputs
+    (inputDiff true); the new value always from the new inputs. A leaf missing on its side is
+    unknown; a property null on one side above the leaf is added or deleted whole. Only the
+    paths listed print, and a path the provider calls an update prints `old => new` even when
+    the inputs agree (a tag-only image against the pinned one Read stored)."""
+    old_inputs = {"image": "r:1", "labels": {"a": "1"}, "env": {"K": ""}}
+    old_outputs = {"image": "r:1@sha256:ab", "labels": {"a": "1"}, "env": {"K": ""}, "id": "x"}
+    new_inputs = {"image": "r:1", "labels": {"a": "2"}, "env": {"K": UNKNOWN}, "mounts": [{"t": 1}]}
+    detailed = {
+        "image": {"kind": "update", "inputDiff": False},
+        "labels.a": {"kind": "update", "inputDiff": True},
+        "env.K": {"kind": "update", "inputDiff": False},
+        "mounts[0].t": {"kind": "add", "inputDiff": False},
+        "gone": {"kind": "delete", "inputDiff": False},
+    }
+    diff = translate_detailed_diff(detailed, old_outputs, old_inputs, new_inputs)
+    assert diff == {
+        "env": {"object": {"K": {"old": "", "new": "[unknown]"}}},
+        "gone": {"delete": "[unknown]"},
+        "image": {"old": "r:1@sha256:ab", "new": "r:1"},
+        "labels": {"object": {"a": {"old": "1", "new": "2"}}},
+        "mounts": {"add": [{"t": 1}]},
+    }
+    step = {
+        "op": "update",
+        "urn": "urn:s",
+        "type": "docker:index/service:Service",
+        "name": "s",
+        "parent": "",
+        "provider": "",
+        "id": "",
+        "diffReasons": ["image"],
+        "replaceReasons": [],
+        "detailedDiff": detailed,
+        "logical": True,
+        "old_inputs": old_inputs,
+        "new_inputs": new_inputs,
+        "diff": diff,
+    }
+    lines = render_diff([step], {"update": 1}, "dev").splitlines()
+    # object_diff.go printPropertyValueDiff: an empty old string does not print, so an unknown
+    # replacing it is an add (`+`), and unknowns print `[unknown]`.
+    assert lines[3:] == [
+        "  ~ env   : {",
+        "      + K: [unknown]",
+        "    }",
+        "  - gone  : [unknown]",
+        '  ~ image : "r:1@sha256:ab" => "r:1"',
+        "  ~ labels: {",
+        '      ~ a: "1" => "2"',
+        "    }",
+        "  + mounts: [",
+        "  +     [0]: {",
+        "          + t: 1",
+        "        }",
+        "    ]",
+        "Resources:",
+        "    ~ 1 to update",
+    ]
+    assert translate_detailed_diff({}, old_outputs, old_inputs, new_inputs) is None
 
 
 def test_summary_counts_like_the_cli() -> None:

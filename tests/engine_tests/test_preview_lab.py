@@ -90,8 +90,16 @@ def test_preview_after_deploy_is_empty_and_an_image_bump_updates_services_only(
     step = next(s for s in bump.steps if s["name"] == "svc-a")
     assert step["diffReasons"] == ["taskSpec"]
     assert step["detailedDiff"]["taskSpec.containerSpec.image"]["kind"] == "update"
+    # The diff view renders the old OUTPUTS against the new inputs along the detailed-diff paths
+    # (pulumi/pulumi pkg/engine/detailedDiff.go TranslateDetailedDiff: the bridge reports
+    # inputDiff false), so the old side is the image Read stored (pinned to its digest when the
+    # daemon resolved one), not the old input.
+    saved = json.loads(state.read_text())
+    stored = next(r for r in saved["resources"] if r["name"] == "svc-a")["outputs"]
+    stored_image = stored["taskSpec"]["containerSpec"]["image"]
     text = render_diff(bump.steps, bump.change_summary, "test")
-    assert f'~ image   : "{IMAGE}" => "{IMAGE2}"' in text or IMAGE2 in text
+    image_lines = [line.strip() for line in text.splitlines() if "=>" in line and "image" in line]
+    assert image_lines == [f'~ image: "{stored_image}" => "{IMAGE2}"'] * 2, text
     assert PASSWORD not in text and PASSWORD not in json.dumps(bump.steps)
     spec = _inspect(clean, "service", "pv-a")["Spec"]["TaskTemplate"]["ContainerSpec"]
     assert spec["Image"].startswith(IMAGE), "the preview applied nothing"

@@ -30,6 +30,8 @@ class PulumiProviderHandler(Handler):
     """An explicit provider instance: configuration only, updated in place, id kept."""
 
     replace_keys = frozenset()
+    # pulumi-terraform-bridge pkg/tfbridge/provider.go configDiffer.DiffConfig: inputDiff true.
+    input_diff = True
 
     def create(self, res: ResourceView) -> tuple[str, dict[str, Any]]:
         return str(uuid.uuid4()), dict(res.inputs)

@@ -35,7 +35,11 @@ class PropertyDiff:
     """One entry of a DiffResponse's detailedDiff (as `pulumi preview --json` prints it)."""
 
     kind: str  # one of DIFF_KINDS
-    input_diff: bool = True
+    # False: the display renders the old outputs against the new inputs at this path
+    # (pkg/engine/detailedDiff.go TranslateDetailedDiff); pulumi-command (pulumi-go-provider
+    # infer/resource.go diff: NewDetailedDiffFromObjectDiff(objDiff, false)) and the bridge's
+    # Diff (makeDetailedDiffV2 sets no InputDiff) report false.
+    input_diff: bool = False
 
 
 @dataclass
@@ -102,6 +106,8 @@ class Handler:
     # Input keys whose change forces a replacement; None means every change replaces.
     replace_keys: frozenset[str] | None = None
     delete_before_replace = False
+    # What the default diff reports as each detailed-diff entry's inputDiff.
+    input_diff = False
 
     def __init__(self, ctx: HandlerContext) -> None:
         self.ctx = ctx
@@ -135,7 +141,10 @@ class Handler:
         from tests.engine.paths import detailed_diff, top_key
 
         detailed = {
-            path: PropertyDiff(entry.kind + "-replace" if top_key(path) in replaces else entry.kind)
+            path: PropertyDiff(
+                entry.kind + "-replace" if top_key(path) in replaces else entry.kind,
+                self.input_diff,
+            )
             for path, entry in detailed_diff(old_inputs, news).items()
         }
         return DiffResult(

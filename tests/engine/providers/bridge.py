@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.engine.providers.detailed_diff import detailed_diff_v2
 from tests.engine.providers.tf_diff import AttrDiff, Differ
+from tests.engine.providers.tf_plan import apply_diff
 from tests.engine.providers.tf_schema import (
     LIST,
     MAP,
@@ -16,6 +18,7 @@ from tests.engine.providers.tf_schema import (
     S,
     code,
     pname,
+    to_pulumi,
     with_empty_collections,
 )
 
@@ -118,78 +121,6 @@ def process_ignore_changes(attrs: dict[str, AttrDiff], keys: list[str]) -> dict[
     }
 
 
-def _pulumi_path(
-    key: str, schema: dict[str, S], olds: dict[str, Any], news: dict[str, Any]
-) -> tuple[str, bool, bool]:
-    """A TF flat key as a Pulumi property path, and whether it exists in olds and in news."""
-    parts = key.split(".")
-    out = ""
-    block: dict[str, S] | None = schema
-    sch: S | None = None
-    old_v: Any = olds
-    new_v: Any = news
-    i = 0
-    while i < len(parts):
-        part = parts[i]
-        if part in ("#", "%"):
-            break
-        if sch is not None and sch.type == MAP:
-            part = ".".join(parts[i:])  # flatmap keys of a map may contain dots
-            out += f".{part}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part) else f'["{part}"]'
-            old_v = old_v.get(part) if isinstance(old_v, dict) else None
-            new_v = new_v.get(part) if isinstance(new_v, dict) else None
-            break
-        if sch is not None and sch.type in (LIST, SET):
-            if sch.max_one:
-                old_v = old_v if isinstance(old_v, dict) else None
-                new_v = new_v if isinstance(new_v, dict) else None
-            else:
-                if sch.type == LIST:
-                    idx = int(part)
-                else:
-                    olds_l = old_v if isinstance(old_v, list) else []
-                    news_l = new_v if isinstance(new_v, list) else []
-                    new_idx = [j for j, v in enumerate(news_l) if code(v, sch, True) == part]
-                    old_idx = [j for j, v in enumerate(olds_l) if code(v, sch, False) == part]
-                    idx = (new_idx or old_idx or [0])[0]
-                    if not new_idx:
-                        new_v = None
-                    if not old_idx:
-                        old_v = None
-                out += f"[{idx}]"
-                old_v = old_v[idx] if isinstance(old_v, list) and idx < len(old_v) else None
-                new_v = new_v[idx] if isinstance(new_v, list) and idx < len(new_v) else None
-            block = sch.block
-            sch = sch if block is None else None
-            i += 1
-            continue
-        assert block is not None
-        sch = block[part]
-        out += ("." if out else "") + pname(part, sch)
-        old_v = old_v.get(part) if isinstance(old_v, dict) else None
-        new_v = new_v.get(part) if isinstance(new_v, dict) else None
-        if sch.max_one and i + 1 < len(parts) and parts[i + 1] == "0":
-            old_v = old_v[0] if isinstance(old_v, list) and old_v else None
-            new_v = new_v[0] if isinstance(new_v, list) and new_v else None
-            block = sch.block
-            sch = None
-            i += 2
-            continue
-        i += 1
-    return out, old_v is not None, new_v is not None
-
-
-def _is_max_one(key: str, schema: dict[str, S]) -> bool:
-    parts = key.split(".")[:-1]
-    block: dict[str, S] | None = schema
-    sch: S | None = None
-    for part in parts:
-        if block is not None and part in block:
-            sch = block[part]
-            block = sch.block
-    return sch is not None and sch.max_one
-
-
 def bridge_diff(
     schema: dict[str, S],
     state: dict[str, Any],
@@ -202,40 +133,28 @@ def bridge_diff(
     attrs = Differ(schema, state, config).diff()
     if ignore_changes:
         attrs = process_ignore_changes(attrs, ignore_keys(schema, state, config, ignore_changes))
+    effective = {
+        k: d for k, d in attrs.items() if d.old != d.new or d.new_removed or d.new_computed
+    }
+    changes = bool(effective)
     detailed: dict[str, str] = {}
-    collections: dict[str, str] = {}
-    for key, d in sorted(attrs.items()):
-        if d.old == d.new and not d.new_removed and not d.new_computed:
-            continue
-        path, in_old, in_new = _pulumi_path(key, schema, state, config)
-        top = key.split(".")[0]
-        arr = attrs.get(top + ".#")
-        replace = d.requires_new or bool(arr and arr.requires_new and "." in key)
-        if key.endswith((".#", ".%")):
-            # makePropertyDiff: a count change of a list/set/map the values hold is a
-            # collection diff of kind UPDATE (MaxItems=1 blocks are objects: no ".%" key)
-            # A collection that will be computed (an unknown input: a preview, or the engine's
-            # dependent-replacement check) is an update of the whole property.
-            if d.new_computed:
-                collections[path] = "update-replace" if d.requires_new else "update"
-            elif d.old != d.new and not _is_max_one(key, schema):
-                collections[path] = "update"
-            continue
-        if d.new_removed:
-            kind = "delete"
-        elif in_old and in_new:
-            kind = "update"
-        else:
-            kind = "add"
-        kind += "-replace" if replace else ""
-        previous = detailed.get(path, "")
-        if {previous.split("-")[0], kind.split("-")[0]} == {"delete", "add"}:
-            # olds are visited first, then news: the same path in both is an update
-            kind = "update" + ("-replace" if replace or previous.endswith("replace") else "")
-        detailed[path] = kind
-    for path, kind in collections.items():
-        detailed[path] = kind
-    changes = any(d.old != d.new or d.new_removed or d.new_computed for d in attrs.values())
+    if changes:
+        # pkg/tfbridge/provider.go Diff: the sdk-v2 shim (pkg/tfshim/sdk-v2/provider2.go
+        # v2Provider.Diff, PlanResourceChange) always sets a DiffEqualDecisionOverride, so the
+        # detailed diff is makeDetailedDiffV2's: the prior state against the planned one (the
+        # state with the diff applied; ignored keys keep the state's value), with RequiresNew as
+        # the replace override.
+        planned = apply_diff(state, effective, schema)
+        requires_new = any(d.requires_new for d in effective.values())
+        detailed = detailed_diff_v2(
+            schema,
+            to_pulumi(state, schema),
+            to_pulumi(planned, schema),
+            to_pulumi(config, schema),
+            requires_new,
+        )
+    # provider.go Diff: the properties are the detailed diff's top-level names, the replaces
+    # those of a replace kind.
     tops = sorted({re.split(r"[.\[]", p, maxsplit=1)[0] for p in detailed})
     replaces = sorted(
         {re.split(r"[.\[]", p, maxsplit=1)[0] for p, k in detailed.items() if k.endswith("replace")}

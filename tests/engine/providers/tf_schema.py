@@ -117,6 +117,8 @@ def to_pulumi(value: dict[str, Any], schema: dict[str, S]) -> dict[str, Any]:
 
 
 def _to_pulumi_value(value: Any, sch: S) -> Any:
+    if is_unknown(value):
+        return value
     block = sch.block
     if block is not None and sch.max_one:
         return to_pulumi(value[0], block) if value else None
