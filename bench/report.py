@@ -198,8 +198,8 @@ def add_table(samples: Sequence[Sample], n: int) -> list[str]:
         f"### Adding one hospital, 1 manager + {n} → {n + 1} workers",
         "",
         "add floor = the new node's join + its label + its worker service create + the "
-        "master's update (EXA_WORKERS_WAIT), each from that add's own log ((a) operations log, "
-        "(c) step log). (b) logs no step times.",
+        "master's update (EXA_WORKERS_WAIT) where the tool makes one ((a) does not: -), each "
+        "from that add's own log ((a) operations log, (c) step log). (b) logs no step times.",
         "",
         "| run | join | label | worker service | master update | add floor | add (wall) "
         "| add / floor | add → working | working / floor |",
@@ -216,7 +216,8 @@ def add_table(samples: Sequence[Sample], n: int) -> list[str]:
         )
         lines.append(
             f"| {SHORT[s.tool]} run {s.run} | {f.join:.2f} | {f.label:.2f} | {f.service:.2f} "
-            f"| {f.master:.2f} | **{f.total:.2f}** | {wall} | {work} |"
+            f"| {'-' if f.master is None else f'{f.master:.2f}'} | **{f.total:.2f}** "
+            f"| {wall} | {work} |"
         )
     lines.append("")
     for tool in TARGETED:

@@ -133,6 +133,13 @@ def test_adding_a_hospital_is_judged_against_its_own_steps() -> None:
     floor = add_from_operations(ops, "hosp4")
     assert floor is not None and round(floor.total, 6) == 2.0
     assert add_from_operations(ops, "hosp5") is None
+    # The program no longer updates the master on an add (issue 21): the floor is the rest.
+    without_master = add_from_operations(ops[:3], "hosp4")
+    assert without_master is not None and without_master.master is None
+    assert round(without_master.total, 6) == 1.8
+    assert "| - | **1.80** |" in "\n".join(
+        report.add_table([_sample("program", 3, 1, add_floor=without_master, add=2.4)], 3)
+    )
     steps = {"join-x": 0.4, "label-x": 0.3, "service-exareme-worker-x": 0.2, "master-update": 0.1}
     manual = add_from_steps(steps, "x")
     assert manual is not None and round(manual.total, 6) == 1.0
