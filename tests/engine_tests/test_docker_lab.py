@@ -142,3 +142,30 @@ def test_docker_provider_pins_the_host_key(
     assert "Host key verification failed" in message
     assert "docker system dial-stdio" in message
     assert "eng-pinned" not in networks(dockerd)
+
+
+def test_a_service_whose_task_outlives_the_grace_period_fails_its_delete(
+    dockerd: Dockerd, docker_sshd: Sshd, tmp_path: Path
+) -> None:
+    """terraform-provider-docker v4.5.0 internal/provider/resource_docker_service_funcs.go
+    deleteService: with stop_grace_period set it waits for each task container to be removed
+    (ContainerWait, condition removed) under a timeout of the grace period, counted from
+    ServiceRemove; swarm kills a task that ignores the stop signal only when that period ends, so
+    its container outlives the wait. `sleep` as PID 1 ignores SIGTERM, as the Exareme image's
+    shell does; with SIGKILL (what the program sets, federation/exareme.py) the delete completes."""
+    state = tmp_path / "state.json"
+    slow = {"name": "eng-grace", "command": ["/bin/sleep", "3600"], "stopGracePeriod": "2s"}
+    created = deploy(PROGRAM, "test", docker_config(docker_sshd, service=slow), [], state)
+    assert created.ok, created.errors
+    failed = deploy(PROGRAM, "test", docker_config(docker_sshd), [], state)
+    assert not failed.ok
+    assert "error on wait for container with ID" in str(failed.errors)
+    assert "context deadline exceeded" in str(failed.errors)
+    assert dockerd.cli("service", "ls", "-q") == "", "the service itself was removed"
+
+    killed = {**slow, "name": "eng-kill", "stopSignal": "SIGKILL"}
+    state = tmp_path / "killed.json"
+    assert deploy(PROGRAM, "test", docker_config(docker_sshd, service=killed), [], state).ok
+    removed = deploy(PROGRAM, "test", docker_config(docker_sshd), [], state)
+    assert removed.ok, removed.errors
+    assert [o["name"] for o in removed.ops("delete")] == ["svc"]

@@ -1,7 +1,8 @@
 """Test program: docker resources through an explicit ssh:// provider, from the stack config.
 
 Config (namespace mip-federation): `host`, `sshOpts`, `image`, `network` (object or null:
-name, subnet, gateway, encrypted), `service` (object or null: name, env, replicas, command, port),
+name, subnet, gateway, encrypted), `service` (object or null: name, env, replicas, command, port,
+stopSignal, stopGracePeriod),
 `container` (object or null: name, envs, port).
 """
 
@@ -54,7 +55,11 @@ if svc_spec:
         name=svc_spec["name"],
         task_spec=docker.ServiceTaskSpecArgs(
             container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-                image=image, commands=svc_spec.get("command"), env=svc_spec.get("env")
+                image=image,
+                commands=svc_spec.get("command"),
+                env=svc_spec.get("env"),
+                stop_signal=svc_spec.get("stopSignal"),
+                stop_grace_period=svc_spec.get("stopGracePeriod"),
             ),
             restart_policy=docker.ServiceTaskSpecRestartPolicyArgs(
                 condition="on-failure", delay="5s", max_attempts=3, window="2m"
