@@ -80,8 +80,7 @@ def test_labels_are_applied_on_the_leader_with_node_ids_from_joins(run, config):
         assert f"NODE={alias}\n" in node["create"]
         assert "AVAILABILITY=active\n" in node["create"]
         assert (
-            'node_update --role "$ROLE" --availability "$AVAILABILITY" '
-            '--label-add "name=$NODE"'
+            'node_update --role "$ROLE" --availability "$AVAILABILITY" --label-add "name=$NODE"'
         ) in node["create"]
     assert f"NODE_ID={LEADER_NODE_ID}\n" in ev.named("node-chuv").plain["create"]
     assert "NODE_ID=nodeid-hug\n" in ev.named("node-hug").plain["create"]
