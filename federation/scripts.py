@@ -14,10 +14,21 @@ from importlib import resources
 _PARAM_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
+_INCLUDE = "# include: "
+
+
 @cache
 def script_text(name: str) -> str:
+    """The script's text, each `# include: NAME` line replaced by scripts/lib/NAME.sh."""
     # One name per joinpath (or `/`): Traversable.joinpath takes several only from Python 3.11.
-    return (resources.files(__package__) / "scripts" / f"{name}.sh").read_text("utf-8")
+    scripts = resources.files(__package__) / "scripts"
+    lines = (scripts / f"{name}.sh").read_text("utf-8").splitlines(keepends=True)
+    return "".join(
+        (scripts / "lib" / f"{line.removeprefix(_INCLUDE).strip()}.sh").read_text("utf-8")
+        if line.startswith(_INCLUDE)
+        else line
+        for line in lines
+    )
 
 
 def render(name: str, **params: str) -> str:

@@ -2,20 +2,7 @@
 # leader itself (KEEP_NODE=yes) only drop its label. Inputs: NODE, NODE_ID, KEEP_NODE.
 # Succeeds when the node is already gone; leaves alone a node relabelled by another entry (rename).
 set -eu
-# Swarm's allocator bumps a node's version on its own (network attachments come and go with the
-# overlay and its tasks), so an update read at the old version fails "update out of sequence":
-# read it again and retry, a few times.
-node_update() {
-  tries=1
-  until error=$(docker node update "$@" 2>&1 >/dev/null); do
-    case "$error" in
-    *"update out of sequence"*) [ "$tries" -lt 5 ] || { echo "$error" >&2; return 1; } ;;
-    *) echo "$error" >&2; return 1 ;;
-    esac
-    tries=$((tries + 1))
-    sleep 1
-  done
-}
+# include: node_update
 state=$(docker info --format '{{.Swarm.LocalNodeState}}') || { echo "node $NODE: cannot talk to the leader's Docker daemon" >&2; exit 11; }
 [ "$state" = active ] || { echo "node $NODE: the leader is no longer in a swarm; nothing to remove"; exit 0; }
 current=$(docker node inspect --format '{{index .Spec.Labels "name"}}' "$NODE_ID" 2>/dev/null) || { echo "node $NODE: already removed"; exit 0; }
