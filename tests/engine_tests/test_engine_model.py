@@ -378,6 +378,17 @@ def test_delete_before_replace_deletes_dependents_first_then_recreates_them() ->
     assert ops == {"net": "replace", "svc-a": "replace", "log": "same", "watcher": "same"}
 
 
+def _unencrypted_network_replaced_first() -> Registration:
+    """The network `net`, now unencrypted, replaced delete-before-replace."""
+    return _reg(
+        "net",
+        "net",
+        {"name": "fed", "encrypted": False},
+        delete_before_replace=True,
+        delete_before_replace_defined=True,
+    )
+
+
 def test_preview_records_steps_and_applies_nothing() -> None:
     """A preview (DryRun) runs the same step generation without applying steps; the digest
     counts logical steps only (pkg/engine/update.go `acts.Ops[op]++` when step.Logical()):
@@ -389,15 +400,7 @@ def test_preview_records_steps_and_applies_nothing() -> None:
         "cmd": _Fake(log, frozenset()),
     }
     engine = _engine(_federation(), handlers, preview=True)
-    net_id, net_out = engine.register(
-        _reg(
-            "net",
-            "net",
-            {"name": "fed", "encrypted": False},
-            delete_before_replace=True,
-            delete_before_replace_defined=True,
-        )
-    )
+    net_id, net_out = engine.register(_unencrypted_network_replaced_first())
     assert (net_id, net_out["name"]) == ("", "fed"), "a replaced resource's id is unknown"
     svc_inputs = {"name": "svc-a", "taskSpec": {"networks": [UNKNOWN], "image": "x:1"}}
     engine.register(_reg("svc-a", "svc", svc_inputs))
@@ -439,15 +442,7 @@ def test_a_recreated_dependent_has_its_keys_on_the_create_replacement_only() -> 
         "cmd": _Fake([], frozenset()),
     }
     engine = _engine(_federation(), handlers, preview=True)
-    engine.register(
-        _reg(
-            "net",
-            "net",
-            {"name": "fed", "encrypted": False},
-            delete_before_replace=True,
-            delete_before_replace_defined=True,
-        )
-    )
+    engine.register(_unencrypted_network_replaced_first())
     engine.register(
         _reg("svc-a", "svc", {"name": "svc-a", "taskSpec": {"networks": [UNKNOWN], "image": "x:1"}})
     )
